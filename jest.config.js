@@ -1,0 +1,10 @@
+// One run: unit specs next to the code (src, *.spec.ts) and e2e specs against MySQL (test, *.e2e-spec.ts).
+module.exports = {
+  moduleFileExtensions: ['js', 'json', 'ts'],
+  rootDir: '.',
+  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
+  testEnvironment: 'node',
+  testTimeout: 60000,
+  maxWorkers: 2,
+};

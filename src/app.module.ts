@@ -1,0 +1,53 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
+import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { JsonBodyGuard, RouteAuthGuard } from './common/request-guards';
+import { createValidationPipe } from './common/validation';
+import { APP_CONFIG, AppConfig, DbType } from './config/config';
+import { DatabaseModule } from './database/database.module';
+import { HealthController } from './health/health.controller';
+import { HoldModule } from './hold/hold.module';
+import { OrderModule } from './order/order.module';
+import { ProductModule } from './product/product.module';
+
+@Global()
+@Module({})
+class ConfigHolderModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: ConfigHolderModule,
+      providers: [{ provide: APP_CONFIG, useValue: config }],
+      exports: [APP_CONFIG],
+    };
+  }
+}
+
+/**
+ * The application, built from one validated configuration object. Global pipe, filter and guards
+ * are registered here (not in main.ts) so that tests get exactly the production behaviour.
+ * Guards run in the order listed: authentication first, then the JSON body check.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, dbType: DbType): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigHolderModule.forRoot(config),
+        DatabaseModule.forRoot(config, dbType),
+        ScheduleModule.forRoot(),
+        ProductModule,
+        HoldModule,
+        OrderModule,
+      ],
+      controllers: [HealthController],
+      providers: [
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        { provide: APP_GUARD, useClass: RouteAuthGuard },
+        { provide: APP_GUARD, useClass: JsonBodyGuard },
+      ],
+    };
+  }
+}

@@ -1,0 +1,80 @@
+import { HttpException } from '@nestjs/common';
+import {
+  DomainError,
+  InternalError,
+  InvalidJsonError,
+  NotFoundError,
+  PayloadTooLargeError,
+  ServiceUnavailableError,
+  UnsupportedMediaTypeError,
+} from './errors';
+import { isConnectionError, retryReason } from '../database/db-errors';
+
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+export interface ErrorResponse {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Record<string, string>;
+  /** True when the cause is a bug or an unknown failure: log it with its stack. */
+  unexpected: boolean;
+}
+
+/** Codes Fastify itself raises while reading a body, before any route runs. */
+function fromFastifyError(err: { code?: string; statusCode?: number }): DomainError | undefined {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new PayloadTooLargeError(BODY_LIMIT_BYTES);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new UnsupportedMediaTypeError();
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new InvalidJsonError();
+    default:
+      return undefined;
+  }
+}
+
+function fromHttpException(err: HttpException): DomainError {
+  const status = err.getStatus();
+  switch (status) {
+    case 400:
+      // Fastify's own 400s come from reading the body (a Content-Length that does not match).
+      return new InvalidJsonError();
+    case 404:
+      return new NotFoundError();
+    case 413:
+      return new PayloadTooLargeError(BODY_LIMIT_BYTES);
+    case 415:
+      return new UnsupportedMediaTypeError();
+    default:
+      if (status >= 400 && status < 500) {
+        return new DomainError(status, 'bad_request', 'The request cannot be processed.');
+      }
+      return new InternalError();
+  }
+}
+
+/**
+ * Maps anything thrown while serving a request to the contract's error body. The only place
+ * where status codes and `error` codes of failures are decided.
+ */
+export function toErrorResponse(err: unknown): ErrorResponse {
+  let domain: DomainError | undefined;
+  let unexpected = false;
+  if (err instanceof DomainError) domain = err;
+  else if (err instanceof HttpException) domain = fromHttpException(err);
+  else if (isConnectionError(err) || retryReason(err)) domain = new ServiceUnavailableError();
+  else if (err && typeof err === 'object') domain = fromFastifyError(err as { code?: string });
+  if (!domain) {
+    domain = new InternalError();
+    unexpected = true;
+  }
+  return {
+    status: domain.status,
+    body: { statusCode: domain.status, error: domain.code, message: domain.message, ...domain.extra },
+    headers: domain.headers,
+    unexpected,
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * Domain errors. Each carries the contract's HTTP status and stable `error` code
+ * (../shared/API.md); the one exception filter turns them into the JSON error body.
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export interface FieldProblem {
+  field: string;
+  problem: string;
+}
+
+export class ValidationFailedError extends DomainError {
+  constructor(readonly details: FieldProblem[]) {
+    super(400, 'validation_failed', 'The request is not valid.', { details });
+  }
+}
+
+export class InvalidJsonError extends DomainError {
+  constructor() {
+    super(400, 'invalid_json', 'The request body is not valid JSON.');
+  }
+}
+
+export class InvalidSignatureError extends DomainError {
+  constructor() {
+    super(401, 'invalid_signature', 'The webhook signature is missing or wrong.');
+  }
+}
+
+export class UnauthorizedError extends DomainError {
+  constructor() {
+    super(401, 'unauthorized', 'A valid admin bearer token is required.');
+  }
+}
+
+export class AdminDisabledError extends DomainError {
+  constructor() {
+    super(403, 'admin_disabled', 'Admin routes are disabled: ADMIN_TOKEN is not configured.');
+  }
+}
+
+export class NotFoundError extends DomainError {
+  constructor(code = 'not_found', message = 'No such route.') {
+    super(404, code, message);
+  }
+}
+
+export class ProductNotFoundError extends NotFoundError {
+  constructor() {
+    super('product_not_found', 'Product not found.');
+  }
+}
+
+export class HoldNotFoundError extends NotFoundError {
+  constructor() {
+    super('hold_not_found', 'Hold not found.');
+  }
+}
+
+export class OrderNotFoundError extends NotFoundError {
+  constructor() {
+    super('order_not_found', 'Order not found.');
+  }
+}
+
+export class InsufficientStockError extends DomainError {
+  constructor(readonly available: number) {
+    super(409, 'insufficient_stock', `Only ${available} units are available.`, { available });
+  }
+}
+
+export class HoldAlreadyUsedError extends DomainError {
+  constructor(readonly orderId: number) {
+    super(409, 'hold_already_used', 'An order was already made from this hold.', { order_id: orderId });
+  }
+}
+
+export class IdempotencyKeyInFlightError extends DomainError {
+  constructor() {
+    super(409, 'idempotency_key_in_flight', 'A request with this Idempotency-Key is still being processed.');
+  }
+}
+
+export class HoldExpiredError extends DomainError {
+  constructor() {
+    super(410, 'hold_expired', 'The hold has expired.');
+  }
+}
+
+export class PayloadTooLargeError extends DomainError {
+  constructor(limit: number) {
+    super(413, 'payload_too_large', `The request body is larger than ${limit} bytes.`);
+  }
+}
+
+export class UnsupportedMediaTypeError extends DomainError {
+  constructor() {
+    super(415, 'unsupported_media_type', 'The request body must be sent as application/json.');
+  }
+}
+
+export class IdempotencyKeyReusedError extends DomainError {
+  constructor() {
+    super(422, 'idempotency_key_reused', 'This idempotency key was already used with a different request.');
+  }
+}
+
+export class ServiceUnavailableError extends DomainError {
+  constructor(message = 'The database is unavailable; try again shortly.', retryAfterSeconds = 1) {
+    super(503, 'unavailable', message, {}, { 'Retry-After': String(retryAfterSeconds) });
+  }
+}
+
+export class InternalError extends DomainError {
+  constructor() {
+    super(500, 'internal_error', 'An unexpected error occurred.');
+  }
+}

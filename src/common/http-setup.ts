@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { BODY_LIMIT_BYTES } from './error-response';
+import { UnsupportedMediaTypeError } from './errors';
+import { acceptedRequestId } from './request-context';
+import './request-context';
+
+/** The Fastify adapter with the contract's body limit and request ids. */
+export function createHttpAdapter(): FastifyAdapter {
+  return new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    requestIdHeader: false,
+    genReqId: (req: IncomingMessage) => acceptedRequestId(req.headers['x-request-id']) ?? randomUUID(),
+    return503OnClosing: true,
+  });
+}
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Parses a JSON body without failing the request: a body that is not JSON is only marked, so
+ * that the 401 checks (webhook signature, admin token) still answer first, as the contract orders.
+ */
+function parseJsonBody(req: FastifyRequest, body: Buffer): unknown {
+  req.rawBody = body;
+  const forbidden: string[] = [];
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8'), (key, v: unknown) => {
+      if (FORBIDDEN_KEYS.has(key)) {
+        forbidden.push(key);
+        return undefined;
+      }
+      return v;
+    });
+    if (forbidden.length > 0) req.forbiddenKeys = forbidden;
+    return value;
+  } catch {
+    req.invalidJson = true;
+    return undefined;
+  }
+}
+
+/**
+ * Body parsing and request ids, shared by main.ts and the tests so that both serve exactly the
+ * same HTTP behaviour. Errors Fastify raises while reading a body reach Nest's error handler and
+ * from there the one AllExceptionsFilter.
+ */
+export function configureHttp(app: NestFastifyApplication): void {
+  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES }, (req, body, done) => {
+    done(null, parseJsonBody(req, body as Buffer));
+  });
+  // Any other media type is read up to the limit first, so an oversized body is 413 before 415.
+  fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES }, (_req, _body, done) => {
+    done(new UnsupportedMediaTypeError(), undefined);
+  });
+
+  fastify.addHook('onRequest', (req, reply, done) => {
+    reply.header('x-request-id', req.id);
+    done();
+  });
+}

@@ -1,0 +1,18 @@
+/** What the JSON body parser learned about a request, read later by guards and the webhook. */
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The body exactly as received: the webhook signature is computed over these bytes. */
+    rawBody?: Buffer;
+    /** The body was sent as JSON but does not parse; answered 400 after the auth checks. */
+    invalidJson?: boolean;
+    /** The body parses but names a key that would reach an object's prototype. */
+    forbiddenKeys?: string[];
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** The client's X-Request-Id when it is 1..128 characters of A-Z a-z 0-9 . _ -, else undefined. */
+export function acceptedRequestId(header: string | string[] | undefined): string | undefined {
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : undefined;
+}

@@ -1,0 +1,58 @@
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { AdminDisabledError, InvalidJsonError, InvalidSignatureError, UnauthorizedError, ValidationFailedError } from './errors';
+import { ROUTE_AUTH, RouteAuth } from './route-auth';
+import { isValidSignature } from './signature';
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** First global guard: the route's own authentication (admin token or webhook signature). */
+@Injectable()
+export class RouteAuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const auth = this.reflector.getAllAndOverride<RouteAuth | undefined>(ROUTE_AUTH, [context.getHandler(), context.getClass()]);
+    if (!auth) return true;
+    const req = context.switchToHttp().getRequest<FastifyRequest>();
+    if (auth === 'webhook_signature') {
+      if (!isValidSignature(req.headers['x-signature'], req.rawBody, this.config.webhookSecret)) throw new InvalidSignatureError();
+      return true;
+    }
+    if (this.config.adminToken === undefined) throw new AdminDisabledError();
+    const header = req.headers.authorization;
+    const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : '';
+    if (!sameSecret(token, this.config.adminToken)) throw new UnauthorizedError();
+    return true;
+  }
+}
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/** Second global guard: a body route gets a JSON object, or 400 before any validation runs. */
+@Injectable()
+export class JsonBodyGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const req = context.switchToHttp().getRequest<FastifyRequest>();
+    if (!BODY_METHODS.has(req.method)) return true;
+    if (req.invalidJson) throw new InvalidJsonError();
+    if (req.forbiddenKeys) {
+      throw new ValidationFailedError(req.forbiddenKeys.map((field) => ({ field, problem: 'is not allowed' })));
+    }
+    const body: unknown = req.body;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw new ValidationFailedError([{ field: 'body', problem: 'must be a JSON object' }]);
+    }
+    return true;
+  }
+}

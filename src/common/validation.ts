@@ -1,0 +1,53 @@
+import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
+import { FieldProblem, ValidationFailedError } from './errors';
+
+export const MAX_ID = Number.MAX_SAFE_INTEGER;
+
+function flatten(errors: ValidationError[], prefix = ''): FieldProblem[] {
+  const out: FieldProblem[] = [];
+  for (const error of errors) {
+    const field = prefix + error.property;
+    const constraints = Object.values(error.constraints ?? {});
+    if (constraints.length > 0) out.push({ field, problem: constraints[0] });
+    if (error.children?.length) out.push(...flatten(error.children, `${field}.`));
+  }
+  return out;
+}
+
+/**
+ * Leaves path and query strings as sent: ValidationPipe would turn "01" or "1e3" into numbers
+ * before ParseIdPipe could refuse them.
+ */
+class ContractValidationPipe extends ValidationPipe {
+  protected override transformPrimitive(value: unknown): unknown {
+    return value;
+  }
+}
+
+/** The global pipe: unknown fields are rejected, and failures carry the contract's `details`. */
+export function createValidationPipe(): ValidationPipe {
+  return new ContractValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    transform: true,
+    transformOptions: { enableImplicitConversion: false },
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) => new ValidationFailedError(flatten(errors)),
+  });
+}
+
+/** Parses an id path parameter: a decimal integer from 1 to 2^53−1, nothing else. */
+export function parseId(raw: string, field: string): number {
+  const value = /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(value) || value < 1 || value > MAX_ID) {
+    throw new ValidationFailedError([{ field, problem: `must be an integer from 1 to ${MAX_ID}` }]);
+  }
+  return value;
+}
+
+@Injectable()
+export class ParseIdPipe implements PipeTransform<string, number> {
+  transform(value: string, metadata: ArgumentMetadata): number {
+    return parseId(value, metadata.data ?? 'id');
+  }
+}

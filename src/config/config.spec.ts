@@ -1,0 +1,63 @@
+import { ConfigError, DEV_WEBHOOK_SECRET, loadConfig } from './config';
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 3000,
+      db: { host: '127.0.0.1', port: 3306, user: 'root', password: '', name: 'flash_sale' },
+      redisUrl: undefined,
+      holdTtlSeconds: 120,
+      holdSweepIntervalSeconds: 5,
+      availabilityCacheTtlMs: 1000,
+      maxHoldQty: 10,
+      webhookSecret: DEV_WEBHOOK_SECRET,
+      adminToken: undefined,
+      seedProductStock: 100,
+      seedProductPrice: '99.00',
+      logLevel: 'info',
+    });
+  });
+
+  it.each([
+    ['PORT', '0'],
+    ['PORT', '65536'],
+    ['PORT', 'abc'],
+    ['HOLD_TTL_SECONDS', 'abc'],
+    ['HOLD_TTL_SECONDS', '0'],
+    ['HOLD_TTL_SECONDS', '86401'],
+    ['HOLD_SWEEP_INTERVAL_SECONDS', '3601'],
+    ['AVAILABILITY_CACHE_TTL_MS', '-1'],
+    ['AVAILABILITY_CACHE_TTL_MS', '60001'],
+    ['MAX_HOLD_QTY', '0'],
+    ['MAX_HOLD_QTY', '1.5'],
+    ['SEED_PRODUCT_STOCK', '1000000001'],
+    ['SEED_PRODUCT_PRICE', '99'],
+    ['SEED_PRODUCT_PRICE', '-1.00'],
+    ['LOG_LEVEL', 'loud'],
+    ['DB_PORT', 'x'],
+    ['DB_TYPE', 'postgres'],
+    ['DB_NAME', 'bad-name;'],
+    ['REDIS_URL', 'localhost:6379'],
+  ])('%s=%p stops the start naming the variable', (name, value) => {
+    let caught: unknown;
+    try {
+      loadConfig({ [name]: value });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).variable).toBe(name);
+    expect((caught as ConfigError).message).toContain(name);
+  });
+
+  it('refuses production without WEBHOOK_SECRET', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/WEBHOOK_SECRET/);
+    expect(loadConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: 'x' }).webhookSecret).toBe('x');
+  });
+
+  it('accepts the edges of each range', () => {
+    const c = loadConfig({ PORT: '65535', HOLD_TTL_SECONDS: '86400', AVAILABILITY_CACHE_TTL_MS: '0', MAX_HOLD_QTY: '1000', SEED_PRODUCT_STOCK: '0' });
+    expect(c).toMatchObject({ port: 65535, holdTtlSeconds: 86400, availabilityCacheTtlMs: 0, maxHoldQty: 1000, seedProductStock: 0 });
+  });
+});

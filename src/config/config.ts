@@ -1,0 +1,126 @@
+/**
+ * The service's configuration: read from the environment once, at start, into one typed object.
+ * A bad value stops the start with a ConfigError that names the variable (see main.ts).
+ */
+export type DbType = 'mysql' | 'mariadb';
+
+export interface AppConfig {
+  nodeEnv: string;
+  port: number;
+  db: {
+    /** Undefined means "ask the server" (prepareDatabase resolves it before the pool starts). */
+    type: DbType | undefined;
+    host: string;
+    port: number;
+    user: string;
+    password: string;
+    name: string;
+    poolSize: number;
+    /** innodb_lock_wait_timeout for every session: a stuck lock fails fast instead of after 50 s. */
+    lockWaitTimeoutSeconds: number;
+    /** How long a request waits for a free pool connection (and a new connection to open). */
+    connectTimeoutMs: number;
+  };
+  redisUrl: string | undefined;
+  holdTtlSeconds: number;
+  holdSweepIntervalSeconds: number;
+  availabilityCacheTtlMs: number;
+  maxHoldQty: number;
+  webhookSecret: string;
+  adminToken: string | undefined;
+  seedProductStock: number;
+  seedProductPrice: string;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly problem: string,
+  ) {
+    super(`${variable} ${problem}`);
+  }
+}
+
+/** Used only outside production, so a developer can start the service with no set-up. */
+export const DEV_WEBHOOK_SECRET = 'dev-webhook-secret-not-for-production';
+
+type Env = Record<string, string | undefined>;
+
+function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^-?\d+$/.test(raw.trim())) {
+    throw new ConfigError(name, `must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  const value = Number(raw.trim());
+  if (value < min || value > max) {
+    throw new ConfigError(name, `must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function strVar(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? fallback : raw;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T | undefined): T | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const nodeEnv = strVar(env, 'NODE_ENV', 'development');
+  const price = strVar(env, 'SEED_PRODUCT_PRICE', '99.00');
+  if (!/^\d{1,10}\.\d{2}$/.test(price)) {
+    throw new ConfigError('SEED_PRODUCT_PRICE', `must be a decimal string with two places like "99.00", got "${price}"`);
+  }
+  const secret = env.WEBHOOK_SECRET;
+  if ((secret === undefined || secret === '') && nodeEnv === 'production') {
+    throw new ConfigError('WEBHOOK_SECRET', 'must be set when NODE_ENV=production');
+  }
+  const redisUrl = env.REDIS_URL === '' ? undefined : env.REDIS_URL;
+  if (redisUrl !== undefined && !/^rediss?:\/\/.+/.test(redisUrl)) {
+    throw new ConfigError('REDIS_URL', `must be a redis:// or rediss:// URL, got "${redisUrl}"`);
+  }
+  const adminToken = env.ADMIN_TOKEN === '' ? undefined : env.ADMIN_TOKEN;
+  const dbName = strVar(env, 'DB_NAME', 'flash_sale');
+  if (!/^[A-Za-z0-9_]{1,64}$/.test(dbName)) {
+    throw new ConfigError('DB_NAME', `must be 1 to 64 characters of A-Z a-z 0-9 _, got "${dbName}"`);
+  }
+  return {
+    nodeEnv,
+    port: intVar(env, 'PORT', 3000, 1, 65535),
+    db: {
+      type: oneOf(env, 'DB_TYPE', ['mysql', 'mariadb'] as const, undefined),
+      host: strVar(env, 'DB_HOST', '127.0.0.1'),
+      port: intVar(env, 'DB_PORT', 3306, 1, 65535),
+      user: strVar(env, 'DB_USER', 'root'),
+      password: env.DB_PASSWORD ?? '',
+      name: dbName,
+      poolSize: intVar(env, 'DB_POOL_SIZE', 20, 2, 1000),
+      lockWaitTimeoutSeconds: intVar(env, 'DB_LOCK_WAIT_TIMEOUT_SECONDS', 5, 1, 3600),
+      connectTimeoutMs: intVar(env, 'DB_CONNECT_TIMEOUT_MS', 3000, 100, 60000),
+    },
+    redisUrl,
+    holdTtlSeconds: intVar(env, 'HOLD_TTL_SECONDS', 120, 1, 86400),
+    holdSweepIntervalSeconds: intVar(env, 'HOLD_SWEEP_INTERVAL_SECONDS', 5, 1, 3600),
+    availabilityCacheTtlMs: intVar(env, 'AVAILABILITY_CACHE_TTL_MS', 1000, 0, 60000),
+    maxHoldQty: intVar(env, 'MAX_HOLD_QTY', 10, 1, 1000),
+    webhookSecret: secret === undefined || secret === '' ? DEV_WEBHOOK_SECRET : secret,
+    adminToken,
+    seedProductStock: intVar(env, 'SEED_PRODUCT_STOCK', 100, 0, 1_000_000_000),
+    seedProductPrice: price,
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info') as string,
+  };
+}
+
+/** Nest injection token of the AppConfig object. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

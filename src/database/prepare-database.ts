@@ -1,0 +1,47 @@
+import { createConnection } from 'mysql2/promise';
+import { DataSource } from 'typeorm';
+import { AppConfig, DbType } from '../config/config';
+import { ProductSeeder } from './seeds/product.seeder';
+
+/**
+ * Creates the database when it is missing and tells which server speaks: TypeORM needs
+ * 'mariadb' for MariaDB (its locking syntax differs from MySQL 8's). DB_TYPE overrides the probe.
+ */
+export async function ensureDatabase(config: AppConfig): Promise<DbType> {
+  const conn = await createConnection({
+    host: config.db.host,
+    port: config.db.port,
+    user: config.db.user,
+    password: config.db.password,
+    connectTimeout: config.db.connectTimeoutMs,
+  });
+  try {
+    // DB_NAME is validated to [A-Za-z0-9_] by loadConfig, so quoting it with backticks is safe.
+    await conn.query(`CREATE DATABASE IF NOT EXISTS \`${config.db.name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    if (config.db.type) return config.db.type;
+    const [rows] = await conn.query('SELECT VERSION() AS version');
+    const version = String((rows as Array<{ version: string }>)[0].version);
+    return version.toLowerCase().includes('mariadb') ? 'mariadb' : 'mysql';
+  } finally {
+    await conn.end();
+  }
+}
+
+const MIGRATION_LOCK = 'flash_sale_migrations';
+
+/**
+ * Runs pending migrations and seeds the demo product, under a named lock so that several
+ * instances starting together do it once.
+ */
+export async function migrateAndSeed(dataSource: DataSource, config: AppConfig, seed = true): Promise<void> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT GET_LOCK(?, 60)', [MIGRATION_LOCK]);
+    await dataSource.runMigrations({ transaction: 'each' });
+    if (seed) await new ProductSeeder(dataSource, config).run();
+  } finally {
+    await runner.query('SELECT RELEASE_LOCK(?)', [MIGRATION_LOCK]).catch(() => undefined);
+    await runner.release();
+  }
+}

@@ -1,0 +1,22 @@
+/** `npm run seed`: migrate the configured database and seed the demo product if none exists. */
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { loadConfig } from '../../config/config';
+import { dataSourceOptions } from '../data-source';
+import { ensureDatabase, migrateAndSeed } from '../prepare-database';
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const dataSource = new DataSource(dataSourceOptions(config, await ensureDatabase(config)));
+  await dataSource.initialize();
+  try {
+    await migrateAndSeed(dataSource, config, true);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`Seeding failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

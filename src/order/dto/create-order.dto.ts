@@ -1,0 +1,9 @@
+import { IsInt, Max, Min } from 'class-validator';
+import { MAX_ID } from '../../common/validation';
+
+export class CreateOrderDto {
+  @IsInt({ message: 'must be an integer' })
+  @Min(1, { message: `must be an integer from 1 to ${MAX_ID}` })
+  @Max(MAX_ID, { message: `must be an integer from 1 to ${MAX_ID}` })
+  hold_id: number;
+}

@@ -1,0 +1,47 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Hold } from '../hold/hold.entity';
+import { Product } from '../product/product.entity';
+
+export type OrderStatus = 'pending' | 'paid' | 'cancelled';
+
+/** An order made from exactly one hold (unique `hold_id`); its units stay reserved while pending. */
+@Entity('orders')
+@Index('idx_orders_status_id', ['status', 'id'])
+@Index('idx_orders_product_id', ['productId', 'id'])
+export class Order {
+  @PrimaryGeneratedColumn({ type: 'bigint', unsigned: true })
+  id: number;
+
+  @Index('uq_orders_hold_id', { unique: true })
+  @Column({ name: 'hold_id', type: 'bigint', unsigned: true })
+  holdId: number;
+
+  @ManyToOne(() => Hold)
+  @JoinColumn({ name: 'hold_id', foreignKeyConstraintName: 'fk_orders_hold' })
+  hold?: Hold;
+
+  @Column({ name: 'product_id', type: 'bigint', unsigned: true })
+  productId: number;
+
+  @ManyToOne(() => Product, { createForeignKeyConstraints: false })
+  @JoinColumn({ name: 'product_id' })
+  product?: Product;
+
+  @Column({ type: 'int', unsigned: true })
+  qty: number;
+
+  @Column({ name: 'unit_price', type: 'decimal', precision: 12, scale: 2 })
+  unitPrice: string;
+
+  @Column({ type: 'decimal', precision: 14, scale: 2 })
+  total: string;
+
+  @Column({ type: 'enum', enum: ['pending', 'paid', 'cancelled'], default: 'pending' })
+  status: OrderStatus;
+
+  @Column({ name: 'created_at', type: 'datetime', precision: 3 })
+  createdAt: Date;
+
+  @Column({ name: 'updated_at', type: 'datetime', precision: 3 })
+  updatedAt: Date;
+}

@@ -1,0 +1,86 @@
+import { Injectable } from '@nestjs/common';
+import { QueryRunner } from 'typeorm';
+import { ProductNotFoundError } from '../common/errors';
+import { Product } from './product.entity';
+import { allocate, availableUnits } from './availability';
+
+export interface Reservation {
+  /** Per requested quantity, in order: granted or not. */
+  granted: boolean[];
+  /** Per requested quantity: the availability it was judged against (for 409 `available`). */
+  seen: number[];
+  /** The time read after the product row was locked; holds are stamped with it. */
+  now: Date;
+  price: string;
+}
+
+/**
+ * The one place where stock moves. Every method runs inside the caller's transaction (the
+ * QueryRunner it is given) and changes the product row under its row lock, so two writers of the
+ * same product are always serialized by InnoDB.
+ *
+ * Lock order everywhere: a product row before hold rows (reserve, expiry), or one hold/order row
+ * and then its product row (orders and payments); holds are only ever claimed with SKIP LOCKED
+ * while a product row is held, so no cycle can form.
+ */
+@Injectable()
+export class StockService {
+  /**
+   * Reserves `qtys` (one entry per hold to create) of a product. Locks the product row with
+   * `pessimistic_write` (SELECT … FOR UPDATE), counts lapsed holds, grants in order and adds the
+   * granted units to `reserved`. Throws ProductNotFoundError. Nothing is written for a refusal.
+   */
+  async reserve(runner: QueryRunner, productId: number, qtys: number[]): Promise<Reservation> {
+    const product = await runner.manager
+      .createQueryBuilder(Product, 'p')
+      .select(['p.id', 'p.price', 'p.stock', 'p.reserved'])
+      .where('p.id = :productId', { productId })
+      .setLock('pessimistic_write')
+      .getOne();
+    if (!product) throw new ProductNotFoundError();
+    const now = new Date();
+    const lapsed = await this.lapsedUnits(runner, productId, now);
+    const { granted, seen } = allocate(availableUnits(product.stock, product.reserved, lapsed), qtys);
+    const units = qtys.reduce((sum, qty, i) => (granted[i] ? sum + qty : sum), 0);
+    if (units > 0) {
+      await runner.query('UPDATE products SET reserved = reserved + ?, updated_at = ? WHERE id = ?', [units, now, productId]);
+    }
+    return { granted, seen, now, price: product.price };
+  }
+
+  /**
+   * Units of the product's active holds already past `expires_at`. A locking read with SKIP
+   * LOCKED: a hold that an order transaction holds right now is not counted (it may be turning
+   * into an order), and the holds counted stay locked, so none of them can be converted until this
+   * transaction ends. Under-counting for a moment is safe; counting a converted hold would oversell.
+   */
+  async lapsedUnits(runner: QueryRunner, productId: number, now: Date): Promise<number> {
+    const rows: Array<{ units: string | number | null }> = await runner.query(
+      `SELECT COALESCE(SUM(qty), 0) AS units FROM holds
+        WHERE product_id = ? AND status = 'active' AND expires_at <= ?
+        FOR UPDATE SKIP LOCKED`,
+      [productId, now],
+    );
+    return Number(rows[0]?.units ?? 0);
+  }
+
+  /** Returns units of expired holds or cancelled orders to availability. Locks the product row. */
+  async release(runner: QueryRunner, productId: number, units: number): Promise<void> {
+    await runner.query('UPDATE products SET reserved = reserved - ?, updated_at = ? WHERE id = ?', [units, new Date(), productId]);
+  }
+
+  /** A paid order's units leave the shop: out of `stock` and out of `reserved`. Locks the product row. */
+  async consume(runner: QueryRunner, productId: number, units: number): Promise<void> {
+    await runner.query('UPDATE products SET stock = stock - ?, reserved = reserved - ?, updated_at = ? WHERE id = ?', [
+      units,
+      units,
+      new Date(),
+      productId,
+    ]);
+  }
+
+  /** Adds units to `stock` (admin restock). Locks the product row. */
+  async restock(runner: QueryRunner, productId: number, units: number): Promise<void> {
+    await runner.query('UPDATE products SET stock = stock + ?, updated_at = ? WHERE id = ?', [units, new Date(), productId]);
+  }
+}

@@ -1,0 +1,141 @@
+import { factories } from './factories';
+import { startTestApp, TestApp } from './helpers/test-app';
+
+const DB = 'fs_test_bad_input';
+
+interface Case {
+  name: string;
+  method?: 'post' | 'get' | 'patch' | 'delete';
+  path: string;
+  /** A raw string is sent as is; anything else is sent as JSON. */
+  body?: unknown;
+  contentType?: string | null;
+  status: number;
+  error: string;
+  field?: string;
+}
+
+describe('bad input always gets the contract error, never a 500, never a change', () => {
+  let t: TestApp;
+  let productId: number;
+  let holdId: number;
+
+  beforeAll(async () => {
+    t = await startTestApp(DB, { AVAILABILITY_CACHE_TTL_MS: '0' });
+    const make = factories(t.dataSource);
+    productId = (await make.makeProduct({ stock: 20 })).id;
+    holdId = (await t.http().post('/api/holds').send({ product_id: productId, qty: 1 }).expect(201)).body.id;
+  });
+  afterAll(() => t.close());
+
+  const cases = (): Case[] => [
+    { name: 'qty as string', path: '/api/holds', body: { product_id: productId, qty: '1' }, status: 400, error: 'validation_failed', field: 'qty' },
+    { name: 'product_id as numeric string', path: '/api/holds', body: { product_id: String(productId), qty: 1 }, status: 400, error: 'validation_failed', field: 'product_id' },
+    { name: 'qty zero', path: '/api/holds', body: { product_id: productId, qty: 0 }, status: 400, error: 'validation_failed', field: 'qty' },
+    { name: 'qty negative', path: '/api/holds', body: { product_id: productId, qty: -1 }, status: 400, error: 'validation_failed', field: 'qty' },
+    { name: 'qty fractional', path: '/api/holds', body: { product_id: productId, qty: 1.5 }, status: 400, error: 'validation_failed', field: 'qty' },
+    { name: 'qty huge', path: '/api/holds', body: { product_id: productId, qty: 1e20 }, status: 400, error: 'validation_failed', field: 'qty' },
+    { name: 'qty over MAX_HOLD_QTY', path: '/api/holds', body: { product_id: productId, qty: 11 }, status: 400, error: 'validation_failed', field: 'qty' },
+    { name: 'qty null', path: '/api/holds', body: { product_id: productId, qty: null }, status: 400, error: 'validation_failed', field: 'qty' },
+    { name: 'qty boolean', path: '/api/holds', body: { product_id: productId, qty: true }, status: 400, error: 'validation_failed', field: 'qty' },
+    { name: 'qty array', path: '/api/holds', body: { product_id: productId, qty: [1] }, status: 400, error: 'validation_failed', field: 'qty' },
+    { name: 'qty object', path: '/api/holds', body: { product_id: productId, qty: { n: 1 } }, status: 400, error: 'validation_failed', field: 'qty' },
+    { name: 'qty missing', path: '/api/holds', body: { product_id: productId }, status: 400, error: 'validation_failed', field: 'qty' },
+    { name: 'product_id missing', path: '/api/holds', body: { qty: 1 }, status: 400, error: 'validation_failed', field: 'product_id' },
+    { name: 'product_id zero', path: '/api/holds', body: { product_id: 0, qty: 1 }, status: 400, error: 'validation_failed', field: 'product_id' },
+    { name: 'product_id negative', path: '/api/holds', body: { product_id: -5, qty: 1 }, status: 400, error: 'validation_failed', field: 'product_id' },
+    { name: 'product_id beyond 2^53-1', path: '/api/holds', body: '{"product_id": 99999999999999999999, "qty": 1}', status: 400, error: 'validation_failed', field: 'product_id' },
+    { name: 'product_id fractional', path: '/api/holds', body: { product_id: 1.25, qty: 1 }, status: 400, error: 'validation_failed', field: 'product_id' },
+    { name: 'unknown field', path: '/api/holds', body: { product_id: productId, qty: 1, coupon: 'FREE' }, status: 400, error: 'validation_failed', field: 'coupon' },
+    { name: '__proto__ key', path: '/api/holds', body: '{"product_id": 1, "qty": 1, "__proto__": {"admin": true}}', status: 400, error: 'validation_failed', field: '__proto__' },
+    { name: 'body is an array', path: '/api/holds', body: '[{"product_id": 1, "qty": 1}]', status: 400, error: 'validation_failed', field: 'body' },
+    { name: 'body is a string', path: '/api/holds', body: '"hello"', status: 400, error: 'validation_failed', field: 'body' },
+    { name: 'body is null', path: '/api/holds', body: 'null', status: 400, error: 'validation_failed', field: 'body' },
+    { name: 'empty JSON body', path: '/api/holds', body: '', status: 400, error: 'invalid_json' },
+    { name: 'truncated JSON', path: '/api/holds', body: '{"product_id": 1, "qty":', status: 400, error: 'invalid_json' },
+    { name: 'single quotes JSON', path: '/api/holds', body: "{'product_id': 1}", status: 400, error: 'invalid_json' },
+    { name: 'text/plain body', path: '/api/holds', body: 'product_id=1&qty=1', contentType: 'text/plain', status: 415, error: 'unsupported_media_type' },
+    { name: 'form body', path: '/api/holds', body: 'product_id=1&qty=1', contentType: 'application/x-www-form-urlencoded', status: 415, error: 'unsupported_media_type' },
+    { name: 'no content type', path: '/api/holds', body: '{"product_id": 1, "qty": 1}', contentType: null, status: 415, error: 'unsupported_media_type' },
+    { name: 'too large JSON', path: '/api/holds', body: JSON.stringify({ product_id: productId, qty: 1, pad: 'x'.repeat(17_000) }), status: 413, error: 'payload_too_large' },
+    { name: 'too large and wrong type: 413 first', path: '/api/holds', body: 'x'.repeat(20_000), contentType: 'text/plain', status: 413, error: 'payload_too_large' },
+    { name: 'order: hold_id string', path: '/api/orders', body: { hold_id: String(holdId) }, status: 400, error: 'validation_failed', field: 'hold_id' },
+    { name: 'order: hold_id zero', path: '/api/orders', body: { hold_id: 0 }, status: 400, error: 'validation_failed', field: 'hold_id' },
+    { name: 'order: hold_id fractional', path: '/api/orders', body: { hold_id: 1.5 }, status: 400, error: 'validation_failed', field: 'hold_id' },
+    { name: 'order: missing hold_id', path: '/api/orders', body: {}, status: 400, error: 'validation_failed', field: 'hold_id' },
+    { name: 'order: extra field', path: '/api/orders', body: { hold_id: holdId, qty: 5 }, status: 400, error: 'validation_failed', field: 'qty' },
+    { name: 'order: invalid JSON', path: '/api/orders', body: '{hold_id:1}', status: 400, error: 'invalid_json' },
+    { name: 'product id abc', method: 'get', path: '/api/products/abc', status: 400, error: 'validation_failed', field: 'id' },
+    { name: 'product id zero', method: 'get', path: '/api/products/0', status: 400, error: 'validation_failed', field: 'id' },
+    { name: 'product id negative', method: 'get', path: '/api/products/-1', status: 400, error: 'validation_failed', field: 'id' },
+    { name: 'product id fractional', method: 'get', path: '/api/products/1.5', status: 400, error: 'validation_failed', field: 'id' },
+    { name: 'product id huge', method: 'get', path: '/api/products/99999999999999999999', status: 400, error: 'validation_failed', field: 'id' },
+    { name: 'product id leading zero', method: 'get', path: '/api/products/01', status: 400, error: 'validation_failed', field: 'id' },
+    { name: 'hold id abc', method: 'get', path: '/api/holds/abc', status: 400, error: 'validation_failed', field: 'id' },
+    { name: 'order id 1e3', method: 'get', path: '/api/orders/1e3', status: 400, error: 'validation_failed', field: 'id' },
+    { name: 'unknown route', method: 'get', path: '/api/nothing-here', status: 404, error: 'not_found' },
+    { name: 'unknown method on a route', method: 'delete', path: '/api/holds', status: 404, error: 'not_found' },
+    { name: 'path outside /api', method: 'get', path: '/products/1', status: 404, error: 'not_found' },
+  ];
+
+  async function state() {
+    const [row] = await t.dataSource.query(
+      `SELECT p.stock, p.reserved, (SELECT COUNT(*) FROM holds) AS holds, (SELECT COUNT(*) FROM orders) AS orders
+         FROM products p WHERE p.id = ?`,
+      [productId],
+    );
+    return { stock: Number(row.stock), reserved: Number(row.reserved), holds: Number(row.holds), orders: Number(row.orders) };
+  }
+
+  it('has at least 30 cases', () => {
+    expect(cases().length).toBeGreaterThanOrEqual(30);
+  });
+
+  it('answers each case with its status and error code and changes nothing', async () => {
+    const before = await state();
+    for (const c of cases()) {
+      let req = t.http()[c.method ?? 'post'](c.path).set('X-Request-Id', 'bad-input.case');
+      if (c.body !== undefined) {
+        const raw = typeof c.body === 'string' ? c.body : JSON.stringify(c.body);
+        if (c.contentType !== null) req = req.set('Content-Type', c.contentType ?? 'application/json');
+        req = req.send(raw);
+      }
+      const res = await req;
+      const seen = { name: c.name, status: res.status, error: res.body?.error };
+      expect(seen).toEqual({ name: c.name, status: c.status, error: c.error });
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.headers['x-request-id']).toBe('bad-input.case');
+      expect(res.body.statusCode).toBe(c.status);
+      expect(typeof res.body.message).toBe('string');
+      expect(JSON.stringify(res.body)).not.toMatch(/SELECT|INSERT|stack|at \w+ \(|node_modules/i);
+      if (c.field) {
+        expect({ name: c.name, fields: (res.body.details as Array<{ field: string }>).map((d) => d.field) }).toEqual({
+          name: c.name,
+          fields: expect.arrayContaining([c.field]),
+        });
+      }
+    }
+    expect(await state()).toEqual(before);
+  });
+
+  it('gives every response an X-Request-Id: the client one when well-formed, a new one otherwise', async () => {
+    const own = await t.http().get(`/api/products/${productId}`).set('X-Request-Id', 'abc-123_x.y');
+    expect(own.headers['x-request-id']).toBe('abc-123_x.y');
+    const bad = await t.http().get(`/api/products/${productId}`).set('X-Request-Id', 'has spaces and ünïcode');
+    expect(bad.headers['x-request-id']).toMatch(/^[A-Za-z0-9._-]{1,128}$/);
+    expect(bad.headers['x-request-id']).not.toBe('has spaces and ünïcode');
+    const long = await t.http().get(`/api/products/${productId}`).set('X-Request-Id', 'a'.repeat(129));
+    expect(long.headers['x-request-id']).not.toBe('a'.repeat(129));
+    const none = await t.http().get('/nope');
+    expect(none.headers['x-request-id']).toMatch(/^[A-Za-z0-9._-]{1,128}$/);
+  });
+
+  it('accepts application/json with a charset', async () => {
+    await t
+      .http()
+      .post('/api/holds')
+      .set('Content-Type', 'application/json; charset=utf-8')
+      .send(JSON.stringify({ product_id: productId, qty: 1 }))
+      .expect(201);
+  });
+});

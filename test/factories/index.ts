@@ -1,0 +1,83 @@
+import { DataSource } from 'typeorm';
+import { Hold, HoldStatus } from '../../src/hold/hold.entity';
+import { Order, OrderStatus } from '../../src/order/order.entity';
+import { Product } from '../../src/product/product.entity';
+import { lineTotal } from '../../src/common/money';
+
+/** TypeORM hands back a generated BIGINT id as a string; the service's ids are numbers. */
+function withNumericId<T extends { id: number }>(row: T): T {
+  row.id = Number(row.id);
+  return row;
+}
+
+/**
+ * Factories build rows directly in the database with overrides, keeping the product's
+ * accounting consistent: an active hold or a pending order adds its units to `reserved`.
+ */
+export class ProductFactory {
+  private seq = 0;
+  constructor(private readonly dataSource: DataSource) {}
+
+  async create(overrides: Partial<Pick<Product, 'name' | 'price' | 'stock' | 'reserved'>> = {}): Promise<Product> {
+    const now = new Date();
+    this.seq += 1;
+    const repo = this.dataSource.getRepository(Product);
+    const saved = await repo.save(
+      repo.create({ name: `Test product ${this.seq}`, price: '49.99', stock: 10, reserved: 0, createdAt: now, updatedAt: now, ...overrides }),
+    );
+    return withNumericId(saved);
+  }
+}
+
+export class HoldFactory {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async create(overrides: { productId: number; qty?: number; status?: HoldStatus; expiresAt?: Date; createdAt?: Date }): Promise<Hold> {
+    const now = new Date();
+    const hold = this.dataSource.getRepository(Hold).create({
+      qty: 1,
+      status: 'active',
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + 120_000),
+      ...overrides,
+    });
+    const saved = withNumericId(await this.dataSource.getRepository(Hold).save(hold));
+    if (saved.status === 'active') {
+      await this.dataSource.query('UPDATE products SET reserved = reserved + ? WHERE id = ?', [saved.qty, saved.productId]);
+    }
+    return saved;
+  }
+}
+
+export class OrderFactory {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** An order with its converted hold. `paid` units are taken as already gone from `stock`. */
+  async create(overrides: { productId: number; qty?: number; status?: OrderStatus; unitPrice?: string }): Promise<Order> {
+    const qty = overrides.qty ?? 1;
+    const now = new Date();
+    const holds = new HoldFactory(this.dataSource);
+    const hold = await holds.create({ productId: overrides.productId, qty, status: 'converted' });
+    const unitPrice = overrides.unitPrice ?? '49.99';
+    const status = overrides.status ?? 'pending';
+    const repo = this.dataSource.getRepository(Order);
+    const order = withNumericId(await repo.save(
+      repo.create({ holdId: hold.id, productId: overrides.productId, qty, unitPrice, total: lineTotal(unitPrice, qty), status, createdAt: now, updatedAt: now }),
+    ));
+    if (status === 'pending') {
+      await this.dataSource.query('UPDATE products SET reserved = reserved + ? WHERE id = ?', [qty, overrides.productId]);
+    }
+    return order;
+  }
+}
+
+export function factories(dataSource: DataSource) {
+  const products = new ProductFactory(dataSource);
+  const holds = new HoldFactory(dataSource);
+  const orders = new OrderFactory(dataSource);
+  return {
+    makeProduct: products.create.bind(products),
+    makeHold: holds.create.bind(holds),
+    makeOrder: orders.create.bind(orders),
+  };
+}
