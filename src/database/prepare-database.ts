@@ -27,21 +27,21 @@ export async function ensureDatabase(config: AppConfig): Promise<DbType> {
   }
 }
 
-const MIGRATION_LOCK = 'flash_sale_migrations';
 
 /**
  * Runs pending migrations and seeds the demo product, under a named lock so that several
  * instances starting together do it once.
  */
 export async function migrateAndSeed(dataSource: DataSource, config: AppConfig, seed = true): Promise<void> {
+  const lock = `flash_sale_migrations:${config.db.name}`;
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
-    await runner.query('SELECT GET_LOCK(?, 60)', [MIGRATION_LOCK]);
+    await runner.query('SELECT GET_LOCK(?, 60)', [lock]);
     await dataSource.runMigrations({ transaction: 'each' });
     if (seed) await new ProductSeeder(dataSource, config).run();
   } finally {
-    await runner.query('SELECT RELEASE_LOCK(?)', [MIGRATION_LOCK]).catch(() => undefined);
+    await runner.query('SELECT RELEASE_LOCK(?)', [lock]).catch(() => undefined);
     await runner.release();
   }
 }

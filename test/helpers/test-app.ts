@@ -25,8 +25,16 @@ export interface TestApp {
   close: () => Promise<void>;
 }
 
+/**
+ * A test file's database name. TEST_DB_SUFFIX lets two checkouts run the suite against one server
+ * at the same time without sharing databases.
+ */
+export function testDbName(name: string): string {
+  return `${name}${process.env.TEST_DB_SUFFIX ?? ''}`;
+}
+
 export function testConfig(dbName: string, env: Record<string, string> = {}): AppConfig {
-  return loadConfig({ ...TEST_ENV, DB_NAME: dbName, ...env });
+  return loadConfig({ ...TEST_ENV, DB_NAME: testDbName(dbName), ...env });
 }
 
 /** Drops and recreates the test file's own database, so each file starts from nothing. */
@@ -38,7 +46,7 @@ export async function resetDatabase(dbName: string): Promise<void> {
     password: TEST_ENV.DB_PASSWORD,
   });
   try {
-    await conn.query(`DROP DATABASE IF EXISTS \`${dbName}\``);
+    await conn.query(`DROP DATABASE IF EXISTS \`${testDbName(dbName)}\``);
   } finally {
     await conn.end();
   }
