@@ -9,6 +9,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthController } from './health/health.controller';
 import { HoldModule } from './hold/hold.module';
 import { OrderModule } from './order/order.module';
+import { PaymentModule } from './payment/payment.module';
 import { ProductModule } from './product/product.module';
 
 @Global()
@@ -40,6 +41,7 @@ export class AppModule {
         ProductModule,
         HoldModule,
         OrderModule,
+        PaymentModule,
       ],
       controllers: [HealthController],
       providers: [

@@ -5,9 +5,11 @@ import { Product } from '../product/product.entity';
 import { Hold } from '../hold/hold.entity';
 import { Order } from '../order/order.entity';
 import { CheckoutCore1764000000000 } from './migrations/1764000000000-CheckoutCore';
+import { PaymentEvents1764000000001 } from './migrations/1764000000001-PaymentEvents';
+import { PaymentEvent } from '../payment/payment-event.entity';
 
-export const ENTITIES = [Product, Hold, Order];
-export const MIGRATIONS = [CheckoutCore1764000000000];
+export const ENTITIES = [Product, Hold, Order, PaymentEvent];
+export const MIGRATIONS = [CheckoutCore1764000000000, PaymentEvents1764000000001];
 
 /**
  * The one TypeORM data source definition, used by the app (TypeOrmModule) and the CLI

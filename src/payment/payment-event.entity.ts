@@ -1,0 +1,36 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { OrderStatus } from '../order/order.entity';
+import { PaymentOutcome } from '../order/order-transitions';
+
+/** What an event did: moved the order, came after its final state, or waits for the order. */
+export type PaymentEventResult = 'applied' | 'ignored' | 'deferred';
+
+/** A webhook delivery, recorded once per idempotency key in the same transaction as its effect. */
+@Entity('payment_events')
+@Index('idx_payment_events_order', ['orderId', 'result', 'id'])
+export class PaymentEvent {
+  @PrimaryGeneratedColumn({ type: 'bigint', unsigned: true })
+  id: number;
+
+  @Index('uq_payment_events_key', { unique: true })
+  @Column({ name: 'idempotency_key', type: 'varchar', length: 255, charset: 'ascii', collation: 'ascii_bin' })
+  idempotencyKey: string;
+
+  @Column({ name: 'order_id', type: 'bigint', unsigned: true })
+  orderId: number;
+
+  @Column({ type: 'enum', enum: ['success', 'failure'] })
+  status: PaymentOutcome;
+
+  @Column({ type: 'enum', enum: ['applied', 'ignored', 'deferred'] })
+  result: PaymentEventResult;
+
+  @Column({ name: 'order_status', type: 'enum', enum: ['pending', 'paid', 'cancelled'], nullable: true })
+  orderStatus: OrderStatus | null;
+
+  @Column({ name: 'received_at', type: 'datetime', precision: 3 })
+  receivedAt: Date;
+
+  @Column({ name: 'settled_at', type: 'datetime', precision: 3, nullable: true })
+  settledAt: Date | null;
+}
