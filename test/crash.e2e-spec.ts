@@ -1,0 +1,98 @@
+import { createConnection, Connection } from 'mysql2/promise';
+import { signBody } from '../src/common/signature';
+import { resetDatabase, TEST_ENV, testDbName } from './helpers/test-app';
+import { ServiceProcess, startService, stopService } from './helpers/service-process';
+
+const DB = 'fs_test_crash';
+const SECRET = 'crash-secret';
+const ENV = { HOLD_TTL_SECONDS: '2', HOLD_SWEEP_INTERVAL_SECONDS: '1', AVAILABILITY_CACHE_TTL_MS: '0', WEBHOOK_SECRET: SECRET, SEED_PRODUCT_STOCK: '150' };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Seen {
+  holds: Map<number, number>;
+  orders: Map<number, number>;
+  /** Webhook answers that said the order is now paid or cancelled. */
+  finals: Map<number, string>;
+}
+
+async function post(url: string, path: string, body: unknown, headers: Record<string, string> = {}) {
+  const raw = JSON.stringify(body);
+  const res = await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: raw });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** One buyer: hold, order, pay or fail; records every success it was told about. */
+async function buyer(url: string, seen: Seen, i: number, until: () => boolean) {
+  while (!until()) {
+    try {
+      const hold = await post(url, '/api/holds', { product_id: 1, qty: (i % 3) + 1 });
+      if (hold.status !== 201) continue;
+      seen.holds.set(hold.body.id as number, hold.body.qty as number);
+      if (i % 4 === 0) continue; // some holds are left to expire
+      const order = await post(url, '/api/orders', { hold_id: hold.body.id });
+      if (order.status !== 201) continue;
+      seen.orders.set(order.body.id as number, order.body.qty as number);
+      if (i % 4 === 1) continue; // some orders stay pending
+      const event = { idempotency_key: `evt_crash_${order.body.id}`, order_id: order.body.id, status: i % 2 ? 'success' : 'failure' };
+      const raw = JSON.stringify(event);
+      const hook = await post(url, '/api/payments/webhook', event, { 'x-signature': signBody(raw, SECRET) });
+      if (hook.status === 200 && hook.body.result === 'applied') seen.finals.set(order.body.id as number, hook.body.order_status as string);
+    } catch {
+      return; // the process was killed under this request
+    }
+  }
+}
+
+describe('crash safety: SIGKILL mid-burst loses or double-counts nothing', () => {
+  let service: ServiceProcess | undefined;
+  let db: Connection;
+
+  beforeAll(async () => {
+    await resetDatabase(DB);
+  });
+  afterAll(async () => {
+    await stopService(service);
+    await db?.end();
+  });
+
+  it('accounts for every unit after a kill and a restart', async () => {
+    service = await startService(DB, ENV);
+    const seen: Seen = { holds: new Map(), orders: new Map(), finals: new Map() };
+    let killed = false;
+    const buyers = Array.from({ length: 24 }, (_, i) => buyer(service!.url, seen, i, () => killed));
+    await sleep(1200);
+    service.child.kill('SIGKILL');
+    killed = true;
+    await service.exited;
+    await Promise.all(buyers);
+    expect(seen.holds.size).toBeGreaterThan(10);
+
+    service = await startService(DB, ENV);
+    db = await createConnection({ host: TEST_ENV.DB_HOST, port: Number(TEST_ENV.DB_PORT), user: TEST_ENV.DB_USER, password: TEST_ENV.DB_PASSWORD, database: testDbName(DB) });
+
+    // Every answer the clients got is in the database, as they were told.
+    const [holdRows] = await db.query('SELECT id, qty FROM holds');
+    const holds = new Map((holdRows as Array<{ id: number; qty: number }>).map((h) => [Number(h.id), Number(h.qty)]));
+    for (const [id, qty] of seen.holds) expect({ id, qty: holds.get(id) }).toEqual({ id, qty });
+    const [orderRows] = await db.query('SELECT id, qty, status FROM orders');
+    const orders = new Map((orderRows as Array<{ id: number; qty: number; status: string }>).map((o) => [Number(o.id), o]));
+    for (const [id, qty] of seen.orders) expect({ id, qty: Number(orders.get(id)?.qty) }).toEqual({ id, qty });
+    for (const [id, status] of seen.finals) expect({ id, status: orders.get(id)?.status }).toEqual({ id, status });
+
+    // Once every hold has expired and been swept: stock = initial − paid, available = stock − pending.
+    const deadline = Date.now() + 15_000;
+    let active = 1;
+    while (active > 0 && Date.now() < deadline) {
+      await sleep(300);
+      const [[row]] = (await db.query(`SELECT COUNT(*) AS n FROM holds WHERE status = 'active'`)) as unknown as [[{ n: number }]];
+      active = Number(row.n);
+    }
+    expect(active).toBe(0);
+    const units = (status: string) => [...orders.values()].filter((o) => o.status === status).reduce((n, o) => n + Number(o.qty), 0);
+    const product = (await (await fetch(`${service.url}/api/products/1`)).json()) as { stock: number; available: number };
+    expect(product.stock).toBe(150 - units('paid'));
+    expect(product.available).toBe(product.stock - units('pending'));
+    const [[p]] = (await db.query('SELECT stock, reserved FROM products WHERE id = 1')) as unknown as [[{ stock: number; reserved: number }]];
+    expect(Number(p.reserved)).toBe(units('pending'));
+  });
+});

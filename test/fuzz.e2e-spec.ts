@@ -1,0 +1,202 @@
+import fc from 'fast-check';
+import { signBody } from '../src/common/signature';
+import { factories } from './factories';
+import { startTestApp, TestApp } from './helpers/test-app';
+
+const DB = 'fs_test_fuzz';
+const SECRET = 'fuzz-secret';
+
+/** Every `error` code the contract knows. */
+const CONTRACT_ERRORS = new Set([
+  'validation_failed',
+  'invalid_json',
+  'invalid_signature',
+  'unauthorized',
+  'admin_disabled',
+  'product_not_found',
+  'hold_not_found',
+  'order_not_found',
+  'not_found',
+  'insufficient_stock',
+  'hold_already_used',
+  'idempotency_key_in_flight',
+  'hold_expired',
+  'payload_too_large',
+  'unsupported_media_type',
+  'idempotency_key_reused',
+]);
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
+
+interface Probe {
+  method: Method;
+  path: string;
+  contentType: string | undefined;
+  body: string | undefined;
+  headers: Record<string, string>;
+}
+
+const id = fc.oneof(
+  fc.integer({ min: 1, max: 12 }).map(String),
+  fc.constantFrom('0', '-1', '1.5', 'abc', '99999999999999999999', '9007199254740992', '01', '1e3', '%20', 'null', ''),
+  fc.string({ maxLength: 12 }).map(encodeURIComponent),
+);
+
+const jsonValue = fc.oneof(
+  fc.integer({ min: -3, max: 15 }),
+  fc.double(),
+  fc.string({ maxLength: 20 }),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.integer(), { maxLength: 3 }),
+  fc.dictionary(fc.string({ maxLength: 5 }), fc.integer(), { maxKeys: 2 }),
+  fc.constant(Number.MAX_SAFE_INTEGER + 2),
+);
+
+/** Bodies near the real shapes (so some succeed and move stock) and far from them. */
+const body = fc.oneof(
+  fc.record({ product_id: fc.oneof(fc.integer({ min: 1, max: 4 }), jsonValue), qty: fc.oneof(fc.integer({ min: 1, max: 12 }), jsonValue) }).map((o) => JSON.stringify(o)),
+  fc.record({ hold_id: fc.oneof(fc.integer({ min: 1, max: 60 }), jsonValue) }).map((o) => JSON.stringify(o)),
+  fc
+    .record(
+      {
+        idempotency_key: fc.oneof(fc.string({ minLength: 1, maxLength: 10 }), jsonValue),
+        order_id: fc.oneof(fc.integer({ min: 1, max: 40 }), jsonValue),
+        status: fc.oneof(fc.constantFrom('success', 'failure'), jsonValue),
+      },
+      { requiredKeys: [] },
+    )
+    .map((o) => JSON.stringify(o)),
+  fc.dictionary(fc.string({ maxLength: 8 }), jsonValue, { maxKeys: 4 }).map((o) => JSON.stringify(o)),
+  fc.json({ maxDepth: 3 }),
+  fc.string({ maxLength: 40 }),
+  fc.constantFrom('', '{', '[]', 'null', '"x"', '{"__proto__":{"a":1}}', '{"constructor":{}}', 'x'.repeat(17_000)),
+);
+
+const route = fc.oneof(
+  id.map((i) => ({ method: 'GET' as Method, path: `/api/products/${i}` })),
+  id.map((i) => ({ method: 'GET' as Method, path: `/api/holds/${i}` })),
+  id.map((i) => ({ method: 'GET' as Method, path: `/api/orders/${i}` })),
+  fc.constant({ method: 'GET' as Method, path: '/api/products' }),
+  fc.constant({ method: 'GET' as Method, path: '/health' }),
+  fc.constant({ method: 'POST' as Method, path: '/api/holds' }),
+  fc.constant({ method: 'POST' as Method, path: '/api/orders' }),
+  fc.constant({ method: 'POST' as Method, path: '/api/payments/webhook' }),
+  fc.constantFrom<Method>('GET', 'POST', 'PATCH', 'DELETE', 'PUT').chain((method) =>
+    fc.constantFrom('/api/holds', '/api/unknown', '/api/products/1/x', '/', '/api').map((path) => ({ method, path })),
+  ),
+);
+
+const randomProbe: fc.Arbitrary<Probe> = fc
+  .record({
+    route,
+    contentType: fc.constantFrom(undefined, 'application/json', 'application/json; charset=utf-8', 'text/plain', 'application/xml', 'multipart/form-data'),
+    body: fc.option(body, { nil: undefined }),
+    requestId: fc.option(fc.string({ maxLength: 140 }), { nil: undefined }),
+    signature: fc.constantFrom('good', 'bad', 'none'),
+  })
+  .map(({ route: r, contentType, body: b, requestId, signature }) => {
+    const headers: Record<string, string> = {};
+    if (requestId !== undefined && /^[\x20-\x7e]*$/.test(requestId)) headers['x-request-id'] = requestId;
+    if (b !== undefined && signature === 'good') headers['x-signature'] = signBody(b, SECRET);
+    if (signature === 'bad') headers['x-signature'] = 'sha256=' + 'ab'.repeat(32);
+    return { method: r.method, path: r.path, contentType, body: r.method === 'GET' ? undefined : b, headers };
+  });
+
+const json = (method: Method, path: string, b: unknown, headers: Record<string, string> = {}): Probe => ({
+  method,
+  path,
+  contentType: 'application/json',
+  body: JSON.stringify(b),
+  headers,
+});
+
+/** Well-formed requests with mostly valid values, so that the state really moves while fuzzing. */
+const plausibleProbe: fc.Arbitrary<Probe> = fc.oneof(
+  fc.record({ product_id: fc.integer({ min: 1, max: 5 }), qty: fc.integer({ min: 0, max: 11 }) }).map((b) => json('POST', '/api/holds', b)),
+  fc.integer({ min: 1, max: 80 }).map((holdId) => json('POST', '/api/orders', { hold_id: holdId })),
+  fc
+    .record({ idempotency_key: fc.string({ minLength: 1, maxLength: 6 }), order_id: fc.integer({ min: 1, max: 50 }), status: fc.constantFrom('success', 'failure') })
+    .map((b) => json('POST', '/api/payments/webhook', b, { 'x-signature': signBody(JSON.stringify(b), SECRET) })),
+);
+
+const probe: fc.Arbitrary<Probe> = fc.oneof({ weight: 2, arbitrary: plausibleProbe }, { weight: 3, arbitrary: randomProbe });
+
+describe('hostile input, generated: never a 5xx, always the contract error body, stock invariants hold', () => {
+  let t: TestApp;
+  const initial = new Map<number, number>();
+
+  beforeAll(async () => {
+    t = await startTestApp(DB, { WEBHOOK_SECRET: SECRET, AVAILABILITY_CACHE_TTL_MS: '0', HOLD_TTL_SECONDS: '3' });
+    const make = factories(t.dataSource);
+    for (const stock of [5, 20, 1, 50]) initial.set((await make.makeProduct({ stock })).id, stock);
+  });
+  afterAll(() => t.close());
+
+  async function send(p: Probe) {
+    const headers: Record<string, string> = { ...p.headers };
+    if (p.contentType && p.body !== undefined) headers['content-type'] = p.contentType;
+    const res = await fetch(t.url + p.path, { method: p.method, headers, body: p.body });
+    const text = await res.text();
+    return { status: res.status, text, contentType: res.headers.get('content-type') ?? '', requestId: res.headers.get('x-request-id') };
+  }
+
+  async function checkInvariants() {
+    const rows: Array<{ id: number; stock: number; reserved: number; live: number; pending: number; paid: number; lapsed: number }> = await t.dataSource.query(
+      `SELECT p.id, p.stock, p.reserved,
+              (SELECT COALESCE(SUM(qty), 0) FROM holds h WHERE h.product_id = p.id AND h.status = 'active') AS live,
+              (SELECT COALESCE(SUM(qty), 0) FROM holds h WHERE h.product_id = p.id AND h.status = 'active' AND h.expires_at <= ?) AS lapsed,
+              (SELECT COALESCE(SUM(qty), 0) FROM orders o WHERE o.product_id = p.id AND o.status = 'pending') AS pending,
+              (SELECT COALESCE(SUM(qty), 0) FROM orders o WHERE o.product_id = p.id AND o.status = 'paid') AS paid
+         FROM products p`,
+      [new Date()],
+    );
+    for (const r of rows) {
+      const stock = Number(r.stock);
+      const available = stock - Number(r.reserved) + Number(r.lapsed);
+      expect({ id: r.id, reserved: Number(r.reserved) }).toEqual({ id: r.id, reserved: Number(r.live) + Number(r.pending) });
+      expect({ id: r.id, stock }).toEqual({ id: r.id, stock: initial.get(Number(r.id))! - Number(r.paid) });
+      expect(available).toBeGreaterThanOrEqual(0);
+      expect(available).toBeLessThanOrEqual(stock);
+    }
+  }
+
+  it('answers 300 generated requests by the contract', async () => {
+    await fc.assert(
+      fc.asyncProperty(probe, async (p) => {
+        const res = await send(p);
+        expect(res.status).toBeLessThan(500);
+        expect(res.requestId).toMatch(/^[A-Za-z0-9._-]{1,128}$/);
+        if (res.status >= 400) {
+          expect(res.contentType).toMatch(/^application\/json/);
+          const parsed = JSON.parse(res.text) as { statusCode: number; error: string; message: string };
+          expect(parsed.statusCode).toBe(res.status);
+          expect(CONTRACT_ERRORS.has(parsed.error)).toBe(true);
+          expect(typeof parsed.message).toBe('string');
+          expect(res.text).not.toMatch(/at .+\(.+:\d+:\d+\)|QueryFailedError|ER_[A-Z_]+|SELECT |INSERT /);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    await checkInvariants();
+    // The run moved real state: holds, orders and settled payments exist.
+    const [counts] = await t.dataSource.query(
+      `SELECT (SELECT COUNT(*) FROM holds) AS holds, (SELECT COUNT(*) FROM orders) AS orders,
+              (SELECT COUNT(*) FROM payment_events WHERE result = 'applied') AS applied`,
+    );
+    expect(Number(counts.holds)).toBeGreaterThan(10);
+    expect(Number(counts.orders)).toBeGreaterThan(3);
+    expect(Number(counts.applied)).toBeGreaterThan(0);
+  });
+
+  it('keeps the invariants under generated bursts of concurrent requests', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(probe, { minLength: 10, maxLength: 40 }), async (batch) => {
+        const results = await Promise.all(batch.map(send));
+        for (const r of results) expect(r.status).toBeLessThan(500);
+      }),
+      { numRuns: 15 },
+    );
+    await checkInvariants();
+  });
+});

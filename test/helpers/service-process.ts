@@ -1,0 +1,66 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { TEST_ENV, testDbName } from './test-app';
+
+const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
+
+/** A free TCP port on loopback, found by letting the kernel pick one. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  port: number;
+  url: string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/**
+ * Starts the built service (`dist/main.js`, built by the jest global setup) as a child process on
+ * a free port and waits until /health answers 200.
+ */
+export async function startService(dbName: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+  const port = await freePort();
+  let stderr = '';
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, ...TEST_ENV, DB_NAME: testDbName(dbName), PORT: String(port), ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}: ${stderr}`);
+    try {
+      const res = await fetch(`${url}/health`);
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`service did not become healthy: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, port, url, stderr: () => stderr, exited };
+}
+
+/** Kills the process (SIGKILL unless told otherwise) and waits for it to be gone. */
+export async function stopService(service: ServiceProcess | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  if (!service || service.child.exitCode !== null || service.child.signalCode !== null) return;
+  service.child.kill(signal);
+  await service.exited;
+}
