@@ -6,6 +6,7 @@ import { JsonBodyGuard, RouteAuthGuard } from './common/request-guards';
 import { createValidationPipe } from './common/validation';
 import { APP_CONFIG, AppConfig, DbType } from './config/config';
 import { DatabaseModule } from './database/database.module';
+import { IdempotencyModule } from './common/idempotency/idempotency.module';
 import { HealthController } from './health/health.controller';
 import { HoldModule } from './hold/hold.module';
 import { OrderModule } from './order/order.module';
@@ -38,6 +39,7 @@ export class AppModule {
         ConfigHolderModule.forRoot(config),
         DatabaseModule.forRoot(config, dbType),
         ScheduleModule.forRoot(),
+        IdempotencyModule,
         ProductModule,
         HoldModule,
         OrderModule,

@@ -7,9 +7,11 @@ import { Order } from '../order/order.entity';
 import { CheckoutCore1764000000000 } from './migrations/1764000000000-CheckoutCore';
 import { PaymentEvents1764000000001 } from './migrations/1764000000001-PaymentEvents';
 import { PaymentEvent } from '../payment/payment-event.entity';
+import { IdempotencyKeys1764000000002 } from './migrations/1764000000002-IdempotencyKeys';
+import { IdempotencyKey } from '../common/idempotency/idempotency-key.entity';
 
-export const ENTITIES = [Product, Hold, Order, PaymentEvent];
-export const MIGRATIONS = [CheckoutCore1764000000000, PaymentEvents1764000000001];
+export const ENTITIES = [Product, Hold, Order, PaymentEvent, IdempotencyKey];
+export const MIGRATIONS = [CheckoutCore1764000000000, PaymentEvents1764000000001, IdempotencyKeys1764000000002];
 
 /**
  * The one TypeORM data source definition, used by the app (TypeOrmModule) and the CLI

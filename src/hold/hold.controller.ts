@@ -1,4 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Idempotent, IdempotencyClaimParam } from '../common/idempotency/idempotency.interceptor';
+import { IdempotencyClaim } from '../common/idempotency/idempotency.service';
 import { ParseIdPipe } from '../common/validation';
 import { CreateHoldDto } from './dto/create-hold.dto';
 import { HoldResponse } from './dto/hold.response';
@@ -10,8 +12,9 @@ export class HoldController {
 
   @Post()
   @HttpCode(201)
-  create(@Body() dto: CreateHoldDto): Promise<HoldResponse> {
-    return this.holds.create(dto);
+  @Idempotent('holds')
+  create(@Body() dto: CreateHoldDto, @IdempotencyClaimParam() claim?: IdempotencyClaim): Promise<HoldResponse> {
+    return this.holds.create(dto, claim);
   }
 
   @Get(':id')

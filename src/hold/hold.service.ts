@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { HoldNotFoundError, InsufficientStockError, ValidationFailedError } from '../common/errors';
 import { runInTransaction } from '../database/transaction';
+import { IdempotencyClaim, IdempotencyService } from '../common/idempotency/idempotency.service';
 import { StockService } from '../product/stock.service';
 import { CreateHoldDto } from './dto/create-hold.dto';
 import { HoldResponse, toHoldResponse } from './dto/hold.response';
@@ -15,14 +16,16 @@ export class HoldService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly stock: StockService,
+    private readonly idempotency: IdempotencyService,
   ) {}
 
   /**
    * Reserves `qty` units for HOLD_TTL_SECONDS in one transaction: the product row is locked,
    * availability checked, the hold inserted and `reserved` raised together, or nothing at all.
+   * With an Idempotency-Key claim, the key and this answer are recorded in the same transaction.
    * Throws ValidationFailedError (qty above MAX_HOLD_QTY), ProductNotFoundError, InsufficientStockError.
    */
-  async create(dto: CreateHoldDto): Promise<HoldResponse> {
+  async create(dto: CreateHoldDto, claim?: IdempotencyClaim): Promise<HoldResponse> {
     if (dto.qty > this.config.maxHoldQty) {
       throw new ValidationFailedError([{ field: 'qty', problem: `must not be greater than ${this.config.maxHoldQty}` }]);
     }
@@ -41,9 +44,11 @@ export class HoldService {
         [row.productId, row.qty, row.status, row.expiresAt, row.createdAt],
       );
       row.id = Number(result.insertId);
-      return row;
+      const response = toHoldResponse(row, reservation.now);
+      if (claim) await this.idempotency.record(runner, claim, 201, response);
+      return response;
     });
-    return toHoldResponse(hold);
+    return hold;
   }
 
   /** The hold as it reads now (past `expires_at` reads as expired). Throws HoldNotFoundError. */

@@ -1,4 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Idempotent, IdempotencyClaimParam } from '../common/idempotency/idempotency.interceptor';
+import { IdempotencyClaim } from '../common/idempotency/idempotency.service';
 import { ParseIdPipe } from '../common/validation';
 import { CreateOrderDto } from './dto/create-order.dto';
 import { OrderResponse } from './dto/order.response';
@@ -10,8 +12,9 @@ export class OrderController {
 
   @Post()
   @HttpCode(201)
-  create(@Body() dto: CreateOrderDto): Promise<OrderResponse> {
-    return this.orders.create(dto);
+  @Idempotent('orders')
+  create(@Body() dto: CreateOrderDto, @IdempotencyClaimParam() claim?: IdempotencyClaim): Promise<OrderResponse> {
+    return this.orders.create(dto, claim);
   }
 
   @Get(':id')

@@ -4,6 +4,7 @@ import { DataSource, QueryRunner } from 'typeorm';
 import { HoldAlreadyUsedError, HoldExpiredError, HoldNotFoundError, OrderNotFoundError } from '../common/errors';
 import { lineTotal } from '../common/money';
 import { runInTransaction } from '../database/transaction';
+import { IdempotencyClaim, IdempotencyService } from '../common/idempotency/idempotency.service';
 import { Hold } from '../hold/hold.entity';
 import { Product } from '../product/product.entity';
 import { CreateOrderDto } from './dto/create-order.dto';
@@ -19,7 +20,10 @@ export interface OrderCreatedHook {
 export class OrderService {
   private createdHook: OrderCreatedHook | undefined;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly idempotency: IdempotencyService,
+  ) {}
 
   /** Lets the payment module apply webhooks that arrived before the order existed. */
   setCreatedHook(hook: OrderCreatedHook): void {
@@ -32,9 +36,10 @@ export class OrderService {
    * the others see it converted. The clock is read after the lock, so a hold counted as lapsed by a
    * concurrent reservation (which locks lapsed holds) can no longer convert. The hold's units move
    * from the hold to the order and stay reserved. Throws HoldNotFoundError, HoldAlreadyUsedError,
-   * HoldExpiredError.
+   * HoldExpiredError. With an Idempotency-Key claim, the key and this answer are recorded in the
+   * same transaction.
    */
-  async create(dto: CreateOrderDto): Promise<OrderResponse> {
+  async create(dto: CreateOrderDto, claim?: IdempotencyClaim): Promise<OrderResponse> {
     const order = await runInTransaction(this.dataSource, async (runner) => {
       const hold = await runner.manager
         .createQueryBuilder(Hold, 'h')
@@ -64,9 +69,11 @@ export class OrderService {
       row.id = Number(result.insertId);
       await runner.query(`UPDATE holds SET status = 'converted' WHERE id = ? AND status = 'active'`, [hold.id]);
       if (this.createdHook) await this.createdHook.onOrderCreated(runner, row);
-      return row;
+      const response = toOrderResponse(row);
+      if (claim) await this.idempotency.record(runner, claim, 201, response);
+      return response;
     });
-    return toOrderResponse(order);
+    return order;
   }
 
   private async orderIdOfHold(runner: QueryRunner, holdId: number): Promise<number> {

@@ -1,0 +1,118 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Cron, CronExpression } from '@nestjs/schedule';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, QueryRunner } from 'typeorm';
+import { isDuplicateKey, isLockNotAvailable } from '../../database/db-errors';
+import { IdempotencyKeyInFlightError } from '../errors';
+
+export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/** A request that carries an Idempotency-Key: what it must be recorded under. */
+export interface IdempotencyClaim {
+  scope: string;
+  key: string;
+  hash: string;
+}
+
+export interface StoredAnswer {
+  hash: string;
+  status: number;
+  body: unknown;
+}
+
+/** Raised inside an effect's transaction when another request recorded the same key first. */
+export class IdempotencyKeyTakenError extends Error {
+  constructor() {
+    super('idempotency key recorded by a concurrent request');
+  }
+}
+
+/**
+ * Idempotency-Key records, shared by all instances through MySQL. A successful effect records its
+ * key in its own transaction (`record`), so a crash can never leave a key without its effect or an
+ * effect without its key; a refusal (4xx) is recorded after the fact (`recordAnswer`).
+ */
+@Injectable()
+export class IdempotencyService {
+  private readonly logger = new Logger('idempotency');
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * The stored answer for a key within the last 24 h, or undefined. A key whose first request is
+   * still inside its transaction on any instance is locked: NOWAIT turns that into 409 in flight.
+   */
+  async find(scope: string, key: string): Promise<StoredAnswer | undefined> {
+    let rows: Array<{ request_hash: string; status_code: number; response_body: string }>;
+    try {
+      rows = await this.dataSource.query(
+        `SELECT request_hash, status_code, response_body FROM idempotency_keys
+          WHERE scope = ? AND idem_key = ? AND created_at > ? FOR UPDATE NOWAIT`,
+        [scope, key, new Date(Date.now() - IDEMPOTENCY_WINDOW_MS)],
+      );
+    } catch (err) {
+      if (isLockNotAvailable(err)) throw new IdempotencyKeyInFlightError();
+      throw err;
+    }
+    if (rows.length === 0) return undefined;
+    const row = rows[0];
+    return { hash: row.request_hash, status: Number(row.status_code), body: JSON.parse(row.response_body) as unknown };
+  }
+
+  /**
+   * Records the answer of a successful effect inside the effect's own transaction. A key recorded
+   * meanwhile by another request (another instance, or one older than 24 h and not yet purged)
+   * throws IdempotencyKeyTakenError, which rolls the effect back; the caller then replays.
+   */
+  async record(runner: QueryRunner, claim: IdempotencyClaim, status: number, body: unknown): Promise<void> {
+    const now = new Date();
+    await runner.query('DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ? AND created_at <= ?', [
+      claim.scope,
+      claim.key,
+      new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS),
+    ]);
+    try {
+      await runner.query(
+        'INSERT INTO idempotency_keys (scope, idem_key, request_hash, status_code, response_body, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        [claim.scope, claim.key, claim.hash, status, JSON.stringify(body), now],
+      );
+    } catch (err) {
+      if (isDuplicateKey(err)) throw new IdempotencyKeyTakenError();
+      throw err;
+    }
+  }
+
+  /** Records a refusal (any 4xx), in its own transaction; the first answer recorded wins. */
+  async recordAnswer(claim: IdempotencyClaim, status: number, body: unknown): Promise<void> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      await runner.connect();
+      await runner.startTransaction();
+      await this.record(runner, claim, status, body);
+      await runner.commitTransaction();
+    } catch (err) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      if (!(err instanceof IdempotencyKeyTakenError)) throw err;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** Deletes keys older than 24 h, in slices, so the table stays small. */
+  @Cron(CronExpression.EVERY_10_MINUTES, { name: 'idempotency-purge' })
+  async purge(now = new Date()): Promise<number> {
+    let total = 0;
+    const cutoff = new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS);
+    try {
+      for (;;) {
+        const res: { affectedRows: number } = await this.dataSource.query('DELETE FROM idempotency_keys WHERE created_at <= ? LIMIT 5000', [cutoff]);
+        total += res.affectedRows;
+        if (res.affectedRows < 5000) break;
+      }
+    } catch (err) {
+      this.logger.warn({ msg: 'idempotency.purge_failed', err: err instanceof Error ? err.message : String(err) });
+    }
+    if (total > 0) this.logger.log({ msg: 'idempotency.purged', keys: total });
+    return total;
+  }
+}

@@ -1,0 +1,145 @@
+import { IdempotencyService } from '../src/common/idempotency/idempotency.service';
+import { factories } from './factories';
+import { startTestApp, TestApp } from './helpers/test-app';
+
+const DB = 'fs_test_idempotency';
+
+describe('Idempotency-Key on POST /api/holds and POST /api/orders', () => {
+  let t: TestApp;
+  let make: ReturnType<typeof factories>;
+  let seq = 0;
+  const newKey = () => `key-${Date.now()}-${++seq}`;
+
+  beforeAll(async () => {
+    t = await startTestApp(DB, { AVAILABILITY_CACHE_TTL_MS: '0' });
+    make = factories(t.dataSource);
+  });
+  afterAll(() => t.close());
+
+  const hold = (key: string | undefined, body: unknown, app: TestApp = t) => {
+    const req = app.http().post('/api/holds');
+    return (key === undefined ? req : req.set('Idempotency-Key', key)).send(body as object);
+  };
+  const holdsOf = async (productId: number) =>
+    Number((await t.dataSource.query('SELECT COUNT(*) AS n FROM holds WHERE product_id = ?', [productId]))[0].n);
+  const available = async (productId: number) => (await t.http().get(`/api/products/${productId}`).expect(200)).body.available as number;
+
+  it('the same key and body returns the first answer again, marked replayed, with no second effect', async () => {
+    const p = await make.makeProduct({ stock: 10 });
+    const key = newKey();
+    const first = await hold(key, { product_id: p.id, qty: 2 }).expect(201);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    const again = await hold(key, { qty: 2, product_id: p.id }).expect(201);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toEqual(first.body);
+    expect(await holdsOf(p.id)).toBe(1);
+    expect(await available(p.id)).toBe(8);
+  });
+
+  it('the same key with another body is 422 idempotency_key_reused and changes nothing', async () => {
+    const p = await make.makeProduct({ stock: 10 });
+    const key = newKey();
+    await hold(key, { product_id: p.id, qty: 1 }).expect(201);
+    const res = await hold(key, { product_id: p.id, qty: 3 }).expect(422);
+    expect(res.body).toEqual({ statusCode: 422, error: 'idempotency_key_reused', message: expect.any(String) });
+    expect(await holdsOf(p.id)).toBe(1);
+    expect(await available(p.id)).toBe(9);
+  });
+
+  it('20 concurrent requests with one key make one hold; the others replay it or are told it is in flight', async () => {
+    const p = await make.makeProduct({ stock: 50 });
+    const key = newKey();
+    const results = await Promise.all(Array.from({ length: 20 }, () => hold(key, { product_id: p.id, qty: 1 })));
+    const created = results.filter((r) => r.status === 201);
+    const inFlight = results.filter((r) => r.status === 409);
+    expect(created.length + inFlight.length).toBe(20);
+    expect(created.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(created.map((r) => r.body.id)).size).toBe(1);
+    for (const r of inFlight) expect(r.body.error).toBe('idempotency_key_in_flight');
+    expect(await holdsOf(p.id)).toBe(1);
+    expect(await available(p.id)).toBe(49);
+  });
+
+  it('keys are scoped to the route', async () => {
+    const p = await make.makeProduct({ stock: 5 });
+    const key = newKey();
+    const h = await hold(key, { product_id: p.id, qty: 1 }).expect(201);
+    const order = await t.http().post('/api/orders').set('Idempotency-Key', key).send({ hold_id: h.body.id }).expect(201);
+    expect(order.headers['idempotent-replayed']).toBeUndefined();
+    const replay = await t.http().post('/api/orders').set('Idempotency-Key', key).send({ hold_id: h.body.id }).expect(201);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body).toEqual(order.body);
+    // Without the key, a second order for the hold is the route's own 409.
+    await t.http().post('/api/orders').send({ hold_id: h.body.id }).expect(409);
+    await t.http().post('/api/orders').set('Idempotency-Key', key).send({ hold_id: h.body.id + 1 }).expect(422);
+  });
+
+  it('a refusal is remembered too: the same key answers the same 409 even after stock came back', async () => {
+    const p = await make.makeProduct({ stock: 1 });
+    await hold(undefined, { product_id: p.id, qty: 1 }).expect(201);
+    const key = newKey();
+    const refused = await hold(key, { product_id: p.id, qty: 1 }).expect(409);
+    expect(refused.body).toMatchObject({ error: 'insufficient_stock', available: 0 });
+    await t.dataSource.query('UPDATE products SET stock = stock + 5 WHERE id = ?', [p.id]);
+    const again = await hold(key, { product_id: p.id, qty: 1 }).expect(409);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toEqual(refused.body);
+    await hold(newKey(), { product_id: p.id, qty: 1 }).expect(201);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['longer than 255', 'k'.repeat(256)],
+    ['a control character', 'bad\tkey'],
+  ])('an Idempotency-Key that is %s is 400 and changes nothing', async (_name, key) => {
+    const p = await make.makeProduct({ stock: 3 });
+    const res = await hold(key, { product_id: p.id, qty: 1 }).expect(400);
+    expect(res.body).toMatchObject({ error: 'validation_failed', details: [{ field: 'Idempotency-Key' }] });
+    expect(await holdsOf(p.id)).toBe(0);
+  });
+
+  it('a key older than 24 hours is forgotten, and the purge job deletes it', async () => {
+    const p = await make.makeProduct({ stock: 3 });
+    const key = newKey();
+    const old = new Date(Date.now() - 25 * 3600 * 1000);
+    await t.dataSource.query(
+      'INSERT INTO idempotency_keys (scope, idem_key, request_hash, status_code, response_body, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ['holds', key, 'x'.repeat(64), 201, '{"id":1}', old],
+    );
+    const res = await hold(key, { product_id: p.id, qty: 1 }).expect(201);
+    expect(res.headers['idempotent-replayed']).toBeUndefined();
+    expect(await holdsOf(p.id)).toBe(1);
+    await t.dataSource.query(
+      'INSERT INTO idempotency_keys (scope, idem_key, request_hash, status_code, response_body, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ['holds', newKey(), 'y'.repeat(64), 201, '{"id":2}', old],
+    );
+    await expect(t.app.get(IdempotencyService).purge()).resolves.toBeGreaterThanOrEqual(1);
+    const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM idempotency_keys WHERE created_at <= ?', [new Date(Date.now() - 24 * 3600 * 1000)]);
+    expect(Number(n)).toBe(0);
+  });
+
+  it('one key sent to two instances at once still makes one hold, and every recorded key has its hold', async () => {
+    const second = await startTestApp(DB, { AVAILABILITY_CACHE_TTL_MS: '0' }, { fresh: false });
+    try {
+      const p = await make.makeProduct({ stock: 100 });
+      for (let i = 0; i < 10; i++) {
+        const key = newKey();
+        const results = await Promise.all(Array.from({ length: 6 }, (_, j) => hold(key, { product_id: p.id, qty: 1 }, j % 2 ? second : t)));
+        const ids = new Set(results.filter((r) => r.status === 201).map((r) => r.body.id));
+        expect(ids.size).toBe(1);
+        for (const r of results) expect([201, 409]).toContain(r.status);
+      }
+      expect(await holdsOf(p.id)).toBe(10);
+      const rows: Array<{ body: string }> = await t.dataSource.query(
+        `SELECT response_body AS body FROM idempotency_keys WHERE scope = 'holds' AND status_code = 201`,
+      );
+      for (const row of rows) {
+        const id = (JSON.parse(row.body) as { id: number }).id;
+        const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM holds WHERE id = ?', [id]);
+        expect({ id, exists: Number(n) }).toEqual({ id, exists: 1 });
+      }
+    } finally {
+      await second.close();
+    }
+  });
+});
