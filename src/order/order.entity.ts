@@ -16,7 +16,7 @@ export class Order {
   @Column({ name: 'hold_id', type: 'bigint', unsigned: true })
   holdId: number;
 
-  @ManyToOne(() => Hold)
+  @ManyToOne(() => Hold, { onDelete: 'RESTRICT', onUpdate: 'RESTRICT' })
   @JoinColumn({ name: 'hold_id', foreignKeyConstraintName: 'fk_orders_hold' })
   hold?: Hold;
 
