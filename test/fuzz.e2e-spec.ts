@@ -5,6 +5,7 @@ import { startTestApp, TestApp } from './helpers/test-app';
 
 const DB = 'fs_test_fuzz';
 const SECRET = 'fuzz-secret';
+const ADMIN_TOKEN = 'fuzz-admin-token';
 
 /** Every `error` code the contract knows. */
 const CONTRACT_ERRORS = new Set([
@@ -67,6 +68,10 @@ const body = fc.oneof(
       { requiredKeys: [] },
     )
     .map((o) => JSON.stringify(o)),
+  fc
+    .record({ name: fc.oneof(fc.string({ maxLength: 8 }), jsonValue), price: fc.oneof(fc.constantFrom('1.00', '9.99'), jsonValue), stock: fc.oneof(fc.integer({ min: 0, max: 30 }), jsonValue) }, { requiredKeys: [] })
+    .map((o) => JSON.stringify(o)),
+  fc.record({ restock: fc.oneof(fc.integer({ min: 1, max: 5 }), jsonValue) }, { requiredKeys: [] }).map((o) => JSON.stringify(o)),
   fc.dictionary(fc.string({ maxLength: 8 }), jsonValue, { maxKeys: 4 }).map((o) => JSON.stringify(o)),
   fc.json({ maxDepth: 3 }),
   fc.string({ maxLength: 40 }),
@@ -78,6 +83,11 @@ const route = fc.oneof(
   id.map((i) => ({ method: 'GET' as Method, path: `/api/holds/${i}` })),
   id.map((i) => ({ method: 'GET' as Method, path: `/api/orders/${i}` })),
   fc.constant({ method: 'GET' as Method, path: '/api/products' }),
+  fc
+    .dictionary(fc.constantFrom('status', 'product_id', 'limit', 'after_id', 'page'), fc.oneof(fc.string({ maxLength: 6 }), fc.integer({ min: -2, max: 250 }).map(String)), { maxKeys: 4 })
+    .map((q) => ({ method: 'GET' as Method, path: `/api/orders?${new URLSearchParams(q).toString()}` })),
+  fc.constant({ method: 'POST' as Method, path: '/api/products' }),
+  id.map((i) => ({ method: 'PATCH' as Method, path: `/api/products/${i}` })),
   fc.constant({ method: 'GET' as Method, path: '/health' }),
   fc.constant({ method: 'POST' as Method, path: '/api/holds' }),
   fc.constant({ method: 'POST' as Method, path: '/api/orders' }),
@@ -94,9 +104,11 @@ const randomProbe: fc.Arbitrary<Probe> = fc
     body: fc.option(body, { nil: undefined }),
     requestId: fc.option(fc.string({ maxLength: 140 }), { nil: undefined }),
     signature: fc.constantFrom('good', 'bad', 'none'),
+    admin: fc.constantFrom('good', 'bad', 'none'),
   })
-  .map(({ route: r, contentType, body: b, requestId, signature }) => {
+  .map(({ route: r, contentType, body: b, requestId, signature, admin }) => {
     const headers: Record<string, string> = {};
+    if (admin !== 'none') headers.authorization = `Bearer ${admin === 'good' ? ADMIN_TOKEN : 'wrong'}`;
     if (requestId !== undefined && /^[\x20-\x7e]*$/.test(requestId)) headers['x-request-id'] = requestId;
     if (b !== undefined && signature === 'good') headers['x-signature'] = signBody(b, SECRET);
     if (signature === 'bad') headers['x-signature'] = 'sha256=' + 'ab'.repeat(32);
@@ -118,6 +130,9 @@ const plausibleProbe: fc.Arbitrary<Probe> = fc.oneof(
   fc
     .record({ idempotency_key: fc.string({ minLength: 1, maxLength: 6 }), order_id: fc.integer({ min: 1, max: 50 }), status: fc.constantFrom('success', 'failure') })
     .map((b) => json('POST', '/api/payments/webhook', b, { 'x-signature': signBody(JSON.stringify(b), SECRET) })),
+  fc
+    .record({ id: fc.integer({ min: 1, max: 5 }), restock: fc.integer({ min: 1, max: 3 }) })
+    .map((b) => json('PATCH', `/api/products/${b.id}`, { restock: b.restock }, { authorization: `Bearer ${ADMIN_TOKEN}` })),
 );
 
 const probe: fc.Arbitrary<Probe> = fc.oneof({ weight: 2, arbitrary: plausibleProbe }, { weight: 3, arbitrary: randomProbe });
@@ -127,7 +142,7 @@ describe('hostile input, generated: never a 5xx, always the contract error body,
   const initial = new Map<number, number>();
 
   beforeAll(async () => {
-    t = await startTestApp(DB, { WEBHOOK_SECRET: SECRET, AVAILABILITY_CACHE_TTL_MS: '0', HOLD_TTL_SECONDS: '3' });
+    t = await startTestApp(DB, { WEBHOOK_SECRET: SECRET, ADMIN_TOKEN, AVAILABILITY_CACHE_TTL_MS: '0', HOLD_TTL_SECONDS: '3' });
     const make = factories(t.dataSource);
     for (const stock of [5, 20, 1, 50]) initial.set((await make.makeProduct({ stock })).id, stock);
   });
@@ -138,7 +153,21 @@ describe('hostile input, generated: never a 5xx, always the contract error body,
     if (p.contentType && p.body !== undefined) headers['content-type'] = p.contentType;
     const res = await fetch(t.url + p.path, { method: p.method, headers, body: p.body });
     const text = await res.text();
+    countAdminStock(p, res.status, text);
     return { status: res.status, text, contentType: res.headers.get('content-type') ?? '', requestId: res.headers.get('x-request-id') };
+  }
+
+  /** Units the admin routes added: products created and restocked during the run. */
+  function countAdminStock(p: Probe, status: number, text: string) {
+    if (p.method === 'POST' && p.path === '/api/products' && status === 201) {
+      const created = JSON.parse(text) as { id: number; stock: number };
+      initial.set(created.id, created.stock);
+    }
+    if (p.method === 'PATCH' && status === 200) {
+      const restocked = JSON.parse(text) as { id: number };
+      const units = (JSON.parse(p.body!) as { restock: number }).restock;
+      initial.set(restocked.id, initial.get(restocked.id)! + units);
+    }
   }
 
   async function checkInvariants() {

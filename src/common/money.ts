@@ -1,5 +1,8 @@
-/** Money is handled as integer cents; it enters and leaves the service as a two-place string. */
-const MONEY = /^(\d{1,10})\.(\d{2})$/;
+// Money is handled as integer cents; it enters and leaves the service as a two-place string.
+
+/** A price as the API takes it: up to 10 integer digits (DECIMAL(12,2)) and exactly two places. */
+export const MONEY_PATTERN = /^(\d{1,10})\.(\d{2})$/;
+const MONEY = MONEY_PATTERN;
 
 export function isMoney(value: unknown): value is string {
   return typeof value === 'string' && MONEY.test(value);

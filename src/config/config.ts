@@ -1,3 +1,5 @@
+import { MONEY_PATTERN } from '../common/money';
+
 /**
  * The service's configuration: read from the environment once, at start, into one typed object.
  * A bad value stops the start with a ConfigError that names the variable (see main.ts).
@@ -79,7 +81,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 export function loadConfig(env: Env = process.env): AppConfig {
   const nodeEnv = strVar(env, 'NODE_ENV', 'development');
   const price = strVar(env, 'SEED_PRODUCT_PRICE', '99.00');
-  if (!/^\d{1,10}\.\d{2}$/.test(price)) {
+  if (!MONEY_PATTERN.test(price)) {
     throw new ConfigError('SEED_PRODUCT_PRICE', `must be a decimal string with two places like "99.00", got "${price}"`);
   }
   const secret = env.WEBHOOK_SECRET;

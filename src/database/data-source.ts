@@ -8,10 +8,16 @@ import { CheckoutCore1764000000000 } from './migrations/1764000000000-CheckoutCo
 import { PaymentEvents1764000000001 } from './migrations/1764000000001-PaymentEvents';
 import { PaymentEvent } from '../payment/payment-event.entity';
 import { IdempotencyKeys1764000000002 } from './migrations/1764000000002-IdempotencyKeys';
+import { OrderTotalWidth1764000000003 } from './migrations/1764000000003-OrderTotalWidth';
 import { IdempotencyKey } from '../common/idempotency/idempotency-key.entity';
 
 export const ENTITIES = [Product, Hold, Order, PaymentEvent, IdempotencyKey];
-export const MIGRATIONS = [CheckoutCore1764000000000, PaymentEvents1764000000001, IdempotencyKeys1764000000002];
+export const MIGRATIONS = [
+  CheckoutCore1764000000000,
+  PaymentEvents1764000000001,
+  IdempotencyKeys1764000000002,
+  OrderTotalWidth1764000000003,
+];
 
 /**
  * The one TypeORM data source definition, used by the app (TypeOrmModule) and the CLI

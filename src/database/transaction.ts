@@ -11,6 +11,27 @@ export interface RetryListener {
 
 const logger = new Logger('tx');
 
+const AFTER_COMMIT = 'afterCommit';
+
+/**
+ * Registers work to run once the runner's transaction has committed (never on a rolled-back
+ * attempt): refreshing caches and the like, which must not run while rows are locked nor see
+ * uncommitted data. Errors of `fn` are logged and do not affect the request.
+ */
+export function afterCommit(runner: QueryRunner, fn: () => void | Promise<void>): void {
+  const list = (runner.data[AFTER_COMMIT] ??= []) as Array<() => void | Promise<void>>;
+  list.push(fn);
+}
+
+function runAfterCommit(runner: QueryRunner): void {
+  const list = runner.data[AFTER_COMMIT] as Array<() => void | Promise<void>> | undefined;
+  for (const fn of list ?? []) {
+    Promise.resolve()
+      .then(fn)
+      .catch((err: unknown) => logger.warn({ msg: 'tx.after_commit_failed', err: err instanceof Error ? err.message : String(err) }));
+  }
+}
+
 /**
  * Runs `work` in one transaction on its own QueryRunner (READ COMMITTED, set per session).
  * A deadlock or lock-wait timeout rolls everything back and runs `work` again, at most
@@ -29,6 +50,7 @@ export async function runInTransaction<T>(
       await runner.startTransaction();
       const result = await work(runner);
       await runner.commitTransaction();
+      runAfterCommit(runner);
       return result;
     } catch (err) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);

@@ -2,7 +2,8 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } 
 import { Hold } from '../hold/hold.entity';
 import { Product } from '../product/product.entity';
 
-export type OrderStatus = 'pending' | 'paid' | 'cancelled';
+export const ORDER_STATUSES = ['pending', 'paid', 'cancelled'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /** An order made from exactly one hold (unique `hold_id`); its units stay reserved while pending. */
 @Entity('orders')
@@ -33,10 +34,10 @@ export class Order {
   @Column({ name: 'unit_price', type: 'decimal', precision: 12, scale: 2 })
   unitPrice: string;
 
-  @Column({ type: 'decimal', precision: 14, scale: 2 })
+  @Column({ type: 'decimal', precision: 16, scale: 2 })
   total: string;
 
-  @Column({ type: 'enum', enum: ['pending', 'paid', 'cancelled'], default: 'pending' })
+  @Column({ type: 'enum', enum: [...ORDER_STATUSES], default: 'pending' })
   status: OrderStatus;
 
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })

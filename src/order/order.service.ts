@@ -8,7 +8,8 @@ import { IdempotencyClaim, IdempotencyService } from '../common/idempotency/idem
 import { Hold } from '../hold/hold.entity';
 import { Product } from '../product/product.entity';
 import { CreateOrderDto } from './dto/create-order.dto';
-import { OrderResponse, toOrderResponse } from './dto/order.response';
+import { ListOrdersQuery } from './dto/list-orders.query';
+import { OrderListRow, OrderPage, OrderResponse, orderListItem, toOrderResponse } from './dto/order.response';
 import { Order } from './order.entity';
 
 /** Called inside the order's creation transaction, right after the order row is written. */
@@ -79,6 +80,35 @@ export class OrderService {
   private async orderIdOfHold(runner: QueryRunner, holdId: number): Promise<number> {
     const rows: Array<{ id: number }> = await runner.query('SELECT id FROM orders WHERE hold_id = ?', [holdId]);
     return Number(rows[0].id);
+  }
+
+  /**
+   * One page of orders with their products, in one statement whatever the page size (a join, not
+   * a query per order). Keyset pagination on the primary key: stable while orders are added.
+   */
+  async list(query: ListOrdersQuery): Promise<OrderPage> {
+    const where = ['o.id > ?'];
+    const params: unknown[] = [query.afterId];
+    if (query.status) {
+      where.push('o.status = ?');
+      params.push(query.status);
+    }
+    if (query.productId !== undefined) {
+      where.push('o.product_id = ?');
+      params.push(query.productId);
+    }
+    const rows: OrderListRow[] = await this.dataSource.query(
+      `SELECT o.id, o.hold_id, o.product_id, o.qty, o.unit_price, o.total, o.status, o.created_at, o.updated_at,
+              p.name AS product_name
+         FROM orders o JOIN products p ON p.id = o.product_id
+        WHERE ${where.join(' AND ')}
+        ORDER BY o.id
+        LIMIT ?`,
+      [...params, query.limit + 1],
+    );
+    const page = rows.slice(0, query.limit).map(orderListItem);
+    const next = rows.length > query.limit ? page[page.length - 1].id : null;
+    return { data: page, next_after_id: next };
   }
 
   /** The order with its product's id and name. Throws OrderNotFoundError. */

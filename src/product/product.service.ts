@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, QueryRunner } from 'typeorm';
 import { ProductNotFoundError } from '../common/errors';
 import { ProductResponse, ProductRow, toProductResponse } from './dto/product.response';
 
@@ -18,9 +18,12 @@ const SELECT_PRODUCTS = `
 export class ProductService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** The product with its current availability. Throws ProductNotFoundError. No locks. */
-  async findOne(id: number): Promise<ProductResponse> {
-    const rows: ProductRow[] = await this.dataSource.query(`${SELECT_PRODUCTS} WHERE p.id = ?`, [new Date(), id]);
+  /**
+   * The product with its current availability; inside `runner`'s transaction when given.
+   * Throws ProductNotFoundError. Takes no locks.
+   */
+  async findOne(id: number, runner?: QueryRunner): Promise<ProductResponse> {
+    const rows: ProductRow[] = await (runner ?? this.dataSource).query(`${SELECT_PRODUCTS} WHERE p.id = ?`, [new Date(), id]);
     if (rows.length === 0) throw new ProductNotFoundError();
     return toProductResponse(rows[0]);
   }

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { QueryRunner } from 'typeorm';
-import { ProductNotFoundError } from '../common/errors';
+import { ProductNotFoundError, ValidationFailedError } from '../common/errors';
+import { afterCommit } from '../database/transaction';
+import { ProductCacheService } from './cache/product-cache.service';
 import { Product } from './product.entity';
 import { allocate, availableUnits } from './availability';
 
@@ -22,28 +24,28 @@ export interface Reservation {
  * Lock order everywhere: a product row before hold rows (reserve, expiry), or one hold/order row
  * and then its product row (orders and payments); holds are only ever claimed with SKIP LOCKED
  * while a product row is held, so no cycle can form.
+ *
+ * Every change also asks the availability cache to re-read the product once the caller's
+ * transaction has committed (never while the row is locked, never for a rolled-back attempt).
  */
 @Injectable()
 export class StockService {
+  constructor(private readonly cache: ProductCacheService) {}
+
   /**
    * Reserves `qtys` (one entry per hold to create) of a product. Locks the product row with
    * `pessimistic_write` (SELECT … FOR UPDATE), counts lapsed holds, grants in order and adds the
    * granted units to `reserved`. Throws ProductNotFoundError. Nothing is written for a refusal.
    */
   async reserve(runner: QueryRunner, productId: number, qtys: number[]): Promise<Reservation> {
-    const product = await runner.manager
-      .createQueryBuilder(Product, 'p')
-      .select(['p.id', 'p.price', 'p.stock', 'p.reserved'])
-      .where('p.id = :productId', { productId })
-      .setLock('pessimistic_write')
-      .getOne();
-    if (!product) throw new ProductNotFoundError();
+    const product = await this.lockProduct(runner, productId);
     const now = new Date();
     const lapsed = await this.lapsedUnits(runner, productId, now);
     const { granted, seen } = allocate(availableUnits(product.stock, product.reserved, lapsed), qtys);
     const units = qtys.reduce((sum, qty, i) => (granted[i] ? sum + qty : sum), 0);
     if (units > 0) {
       await runner.query('UPDATE products SET reserved = reserved + ?, updated_at = ? WHERE id = ?', [units, now, productId]);
+      this.refreshAfterCommit(runner, productId);
     }
     return { granted, seen, now, price: product.price };
   }
@@ -67,6 +69,7 @@ export class StockService {
   /** Returns units of expired holds or cancelled orders to availability. Locks the product row. */
   async release(runner: QueryRunner, productId: number, units: number): Promise<void> {
     await runner.query('UPDATE products SET reserved = reserved - ?, updated_at = ? WHERE id = ?', [units, new Date(), productId]);
+    this.refreshAfterCommit(runner, productId);
   }
 
   /** A paid order's units leave the shop: out of `stock` and out of `reserved`. Locks the product row. */
@@ -77,10 +80,35 @@ export class StockService {
       new Date(),
       productId,
     ]);
+    this.refreshAfterCommit(runner, productId);
   }
 
-  /** Adds units to `stock` (admin restock). Locks the product row. */
+  /**
+   * Adds units to `stock` (admin restock) under the product row lock. Throws ProductNotFoundError,
+   * or ValidationFailedError when the new stock would pass 2^53−1.
+   */
   async restock(runner: QueryRunner, productId: number, units: number): Promise<void> {
+    const product = await this.lockProduct(runner, productId);
+    if (Number(product.stock) + units > Number.MAX_SAFE_INTEGER) {
+      throw new ValidationFailedError([{ field: 'restock', problem: `would make stock exceed ${Number.MAX_SAFE_INTEGER}` }]);
+    }
     await runner.query('UPDATE products SET stock = stock + ?, updated_at = ? WHERE id = ?', [units, new Date(), productId]);
+    this.refreshAfterCommit(runner, productId);
+  }
+
+  /** SELECT … FOR UPDATE of the product row (pessimistic_write). Throws ProductNotFoundError. */
+  private async lockProduct(runner: QueryRunner, productId: number): Promise<Product> {
+    const product = await runner.manager
+      .createQueryBuilder(Product, 'p')
+      .select(['p.id', 'p.price', 'p.stock', 'p.reserved'])
+      .where('p.id = :productId', { productId })
+      .setLock('pessimistic_write')
+      .getOne();
+    if (!product) throw new ProductNotFoundError();
+    return product;
+  }
+
+  private refreshAfterCommit(runner: QueryRunner, productId: number): void {
+    afterCommit(runner, () => this.cache.changed(productId));
   }
 }

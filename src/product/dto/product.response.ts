@@ -29,3 +29,11 @@ export function toProductResponse(row: ProductRow): ProductResponse {
     available: availableUnits(stock, Number(row.reserved), Number(row.lapsed ?? 0)),
   };
 }
+
+export interface ProductListResponse {
+  data: ProductResponse[];
+}
+
+export function toProductList(products: ProductResponse[]): ProductListResponse {
+  return { data: products };
+}

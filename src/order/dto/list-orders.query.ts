@@ -1,0 +1,63 @@
+import { FieldProblem, ValidationFailedError } from '../../common/errors';
+import { MAX_ID } from '../../common/validation';
+import { ORDER_STATUSES, OrderStatus } from '../order.entity';
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 200;
+
+/** `GET /api/orders` query, parsed: filters, page size and the keyset cursor (orders after this id). */
+export interface ListOrdersQuery {
+  status?: OrderStatus;
+  productId?: number;
+  limit: number;
+  afterId: number;
+}
+
+const DIGITS = /^(0|[1-9]\d{0,15})$/;
+
+function integer(raw: string, min: number, max: number): number | undefined {
+  if (!DIGITS.test(raw)) return undefined;
+  const value = Number(raw);
+  return Number.isSafeInteger(value) && value >= min && value <= max ? value : undefined;
+}
+
+/**
+ * Parses the query string strictly: each parameter at most once, decimal integers only, unknown
+ * parameters refused. Throws ValidationFailedError listing every problem.
+ */
+export function parseListOrdersQuery(query: Record<string, unknown>): ListOrdersQuery {
+  const problems: FieldProblem[] = [];
+  const out: ListOrdersQuery = { limit: DEFAULT_PAGE_SIZE, afterId: 0 };
+  for (const [field, value] of Object.entries(query)) {
+    if (typeof value !== 'string') {
+      problems.push({ field, problem: 'must be given once' });
+      continue;
+    }
+    switch (field) {
+      case 'status':
+        if ((ORDER_STATUSES as readonly string[]).includes(value)) out.status = value as OrderStatus;
+        else problems.push({ field, problem: `must be one of ${ORDER_STATUSES.join(', ')}` });
+        break;
+      case 'product_id':
+        out.productId = integer(value, 1, MAX_ID);
+        if (out.productId === undefined) problems.push({ field, problem: `must be an integer from 1 to ${MAX_ID}` });
+        break;
+      case 'limit': {
+        const limit = integer(value, 1, MAX_PAGE_SIZE);
+        if (limit === undefined) problems.push({ field, problem: `must be an integer from 1 to ${MAX_PAGE_SIZE}` });
+        else out.limit = limit;
+        break;
+      }
+      case 'after_id': {
+        const afterId = integer(value, 0, MAX_ID);
+        if (afterId === undefined) problems.push({ field, problem: `must be an integer from 0 to ${MAX_ID}` });
+        else out.afterId = afterId;
+        break;
+      }
+      default:
+        problems.push({ field, problem: 'is not allowed' });
+    }
+  }
+  if (problems.length > 0) throw new ValidationFailedError(problems);
+  return out;
+}

@@ -1,0 +1,121 @@
+import { CACHE_MANAGER } from '@nestjs/cache-manager';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import type { Cache } from 'cache-manager';
+import { APP_CONFIG, AppConfig } from '../../config/config';
+import { toProductList } from '../dto/product.response';
+import { ProductService } from '../product.service';
+import { REDIS_COMMAND_TIMEOUT_MS } from './cache-stores';
+
+/** Commits within this window share one refresh of a product's cached availability. */
+export const REFRESH_DELAY_MS = 20;
+
+type Loader<T> = () => Promise<T>;
+
+function withTimeout<T>(work: Promise<T>, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), REDIS_COMMAND_TIMEOUT_MS);
+  });
+  return Promise.race([work.catch(() => fallback), timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The short cache of product reads (AVAILABILITY_CACHE_TTL_MS; 0 turns it off).
+ *
+ * - An entry lives at most the TTL counted from the moment its database read started, so what it
+ *   shows never lags the truth by more than the TTL; it is one row read, so `0 <= available <= stock`.
+ * - Concurrent misses for one key share one database read (single flight per instance).
+ * - After a transaction that moved a product's stock commits, the product's entry and the list
+ *   are re-read and overwritten (not dropped), so reads keep hitting during a burst of holds;
+ *   commits within REFRESH_DELAY_MS share one re-read.
+ * - A cache that fails or is slow (Redis gone) is treated as a miss: reads go to the database.
+ */
+@Injectable()
+export class ProductCacheService implements OnModuleDestroy {
+  private readonly logger = new Logger('cache');
+  private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly scheduled = new Map<string, NodeJS.Timeout>();
+  private readonly prefix: string;
+  private closed = false;
+
+  constructor(
+    @Inject(CACHE_MANAGER) private readonly cache: Cache,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly products: ProductService,
+  ) {
+    this.prefix = `${config.db.name}:`;
+  }
+
+  get enabled(): boolean {
+    return this.config.availabilityCacheTtlMs > 0;
+  }
+
+  productKey(id: number): string {
+    return `${this.prefix}product:${id}`;
+  }
+
+  listKey(): string {
+    return `${this.prefix}products`;
+  }
+
+  /** The cached value of `key`, or the loader's (one loader call for all concurrent misses). */
+  async read<T>(key: string, loader: Loader<T>): Promise<T> {
+    if (!this.enabled) return loader();
+    const running = this.inflight.get(key) as Promise<T> | undefined;
+    if (running) return running;
+    const hit = await withTimeout(this.cache.get<T>(key), undefined);
+    if (hit !== undefined && hit !== null) return hit;
+    return this.load(key, loader);
+  }
+
+  /** A transaction that moved this product's stock has committed: re-read its entry and the list. */
+  changed(productId: number): void {
+    if (!this.enabled || this.closed) return;
+    this.schedule(this.productKey(productId), () => this.products.findOne(productId));
+    this.schedule(this.listKey(), async () => toProductList(await this.products.findAll()));
+  }
+
+  onModuleDestroy(): void {
+    this.closed = true;
+    for (const timer of this.scheduled.values()) clearTimeout(timer);
+    this.scheduled.clear();
+  }
+
+  private load<T>(key: string, loader: Loader<T>): Promise<T> {
+    const started = Date.now();
+    const work = loader()
+      .then(async (value) => {
+        await this.store(key, value, started);
+        return value;
+      })
+      .finally(() => {
+        if (this.inflight.get(key) === work) this.inflight.delete(key);
+      });
+    this.inflight.set(key, work);
+    return work;
+  }
+
+  /** Stores with what is left of the TTL since the read began; a read that took longer is not kept. */
+  private async store(key: string, value: unknown, readStartedAt: number): Promise<void> {
+    const ttl = this.config.availabilityCacheTtlMs - (Date.now() - readStartedAt);
+    if (ttl <= 0) return;
+    await withTimeout(this.cache.set(key, value, ttl), undefined);
+  }
+
+  /**
+   * One re-read per key per REFRESH_DELAY_MS. A refresh scheduled but not yet started will read
+   * after every commit that asked for it; a commit during a running refresh schedules another.
+   */
+  private schedule(key: string, loader: Loader<unknown>): void {
+    if (this.scheduled.has(key)) return;
+    const timer = setTimeout(() => {
+      this.scheduled.delete(key);
+      if (this.closed) return;
+      this.load(key, loader).catch(async (err: unknown) => {
+        this.logger.warn({ msg: 'cache.refresh_failed', key, err: err instanceof Error ? err.message : String(err) });
+        await withTimeout(this.cache.del(key), false);
+      });
+    }, REFRESH_DELAY_MS);
+    this.scheduled.set(key, timer);
+  }
+}

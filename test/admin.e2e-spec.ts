@@ -1,0 +1,145 @@
+import { startTestApp, TestApp } from './helpers/test-app';
+
+const DB = 'fs_test_admin';
+const TOKEN = 'test-admin-token';
+const auth = { Authorization: `Bearer ${TOKEN}` };
+
+describe('admin routes: setting up a sale', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp(DB, { ADMIN_TOKEN: TOKEN, AVAILABILITY_CACHE_TTL_MS: '1000' });
+  });
+  afterAll(() => t.close());
+
+  const snapshot = async () =>
+    (await t.dataSource.query('SELECT id, name, price, stock, reserved FROM products ORDER BY id')) as unknown[];
+
+  it('POST /api/products creates a product that is on sale at once', async () => {
+    const res = await t.http().post('/api/products').set(auth).send({ name: 'Drop sneaker', price: '149.50', stock: 25 }).expect(201);
+    expect(res.body).toEqual({ id: expect.any(Number), name: 'Drop sneaker', price: '149.50', stock: 25, available: 25 });
+    await t.http().get(`/api/products/${res.body.id}`).expect(200).expect((r) => expect(r.body).toEqual(res.body));
+    await t.http().post('/api/holds').send({ product_id: res.body.id, qty: 2 }).expect(201);
+  });
+
+  it('PATCH /api/products/:id adds stock and answers fresh, never from the cache', async () => {
+    const created = await t.http().post('/api/products').set(auth).send({ name: 'Restocked', price: '10.00', stock: 3 }).expect(201);
+    const id = created.body.id as number;
+    await t.http().get(`/api/products/${id}`).expect(200); // now cached for 1 s
+    await t.http().post('/api/holds').send({ product_id: id, qty: 3 }).expect(201);
+    const res = await t.http().patch(`/api/products/${id}`).set(auth).send({ restock: 50 }).expect(200);
+    expect(res.body).toEqual({ id, name: 'Restocked', price: '10.00', stock: 53, available: 50 });
+    // Reads may lag by at most the cache TTL (1 s here); the restock refreshes them well before.
+    const started = Date.now();
+    let listed: { stock: number } | undefined;
+    while (listed?.stock !== 53 && Date.now() - started < 1000) {
+      await new Promise((r) => setTimeout(r, 20));
+      const list = await t.http().get('/api/products').expect(200);
+      listed = (list.body.data as Array<{ id: number; stock: number }>).find((p) => p.id === id);
+    }
+    expect(listed).toEqual(res.body);
+  });
+
+  it('PATCH of an unknown product is 404 product_not_found', async () => {
+    const res = await t.http().patch('/api/products/999999').set(auth).send({ restock: 5 }).expect(404);
+    expect(res.body).toMatchObject({ statusCode: 404, error: 'product_not_found' });
+  });
+
+  const cases: Array<[string, 'post' | 'patch', Record<string, string>, unknown, number, string]> = [
+    ['no token', 'post', {}, { name: 'x', price: '1.00', stock: 1 }, 401, 'unauthorized'],
+    ['wrong token', 'post', { Authorization: 'Bearer nope' }, { name: 'x', price: '1.00', stock: 1 }, 401, 'unauthorized'],
+    ['token without Bearer', 'post', { Authorization: TOKEN }, { name: 'x', price: '1.00', stock: 1 }, 401, 'unauthorized'],
+    ['lower-case scheme with a longer token', 'post', { Authorization: `bearer ${TOKEN}x` }, { name: 'x', price: '1.00', stock: 1 }, 401, 'unauthorized'],
+    ['restock without token', 'patch', {}, { restock: 5 }, 401, 'unauthorized'],
+    ['missing name', 'post', auth, { price: '1.00', stock: 1 }, 400, 'validation_failed'],
+    ['empty name', 'post', auth, { name: '', price: '1.00', stock: 1 }, 400, 'validation_failed'],
+    ['blank name', 'post', auth, { name: '   ', price: '1.00', stock: 1 }, 400, 'validation_failed'],
+    ['name too long', 'post', auth, { name: 'x'.repeat(201), price: '1.00', stock: 1 }, 400, 'validation_failed'],
+    ['name not a string', 'post', auth, { name: 5, price: '1.00', stock: 1 }, 400, 'validation_failed'],
+    ['numeric price', 'post', auth, { name: 'x', price: 99, stock: 1 }, 400, 'validation_failed'],
+    ['price with one place', 'post', auth, { name: 'x', price: '99.9', stock: 1 }, 400, 'validation_failed'],
+    ['negative price', 'post', auth, { name: 'x', price: '-1.00', stock: 1 }, 400, 'validation_failed'],
+    ['price too large', 'post', auth, { name: 'x', price: '12345678901.00', stock: 1 }, 400, 'validation_failed'],
+    ['negative stock', 'post', auth, { name: 'x', price: '1.00', stock: -1 }, 400, 'validation_failed'],
+    ['fractional stock', 'post', auth, { name: 'x', price: '1.00', stock: 1.5 }, 400, 'validation_failed'],
+    ['stock as a string', 'post', auth, { name: 'x', price: '1.00', stock: '10' }, 400, 'validation_failed'],
+    ['stock too large', 'post', auth, { name: 'x', price: '1.00', stock: 1_000_000_001 }, 400, 'validation_failed'],
+    ['unknown field', 'post', auth, { name: 'x', price: '1.00', stock: 1, reserved: 0 }, 400, 'validation_failed'],
+    ['restock zero', 'patch', auth, { restock: 0 }, 400, 'validation_failed'],
+    ['restock negative', 'patch', auth, { restock: -5 }, 400, 'validation_failed'],
+    ['restock as a string', 'patch', auth, { restock: '5' }, 400, 'validation_failed'],
+    ['restock missing', 'patch', auth, {}, 400, 'validation_failed'],
+    ['restock with another field', 'patch', auth, { restock: 5, stock: 1 }, 400, 'validation_failed'],
+  ];
+
+  it.each(cases)('%s → %i %s, nothing changes', async (_name, method, headers, body, status, error) => {
+    const before = await snapshot();
+    const req = method === 'post' ? t.http().post('/api/products') : t.http().patch('/api/products/1');
+    const res = await req.set(headers).send(body as object);
+    expect(res.status).toBe(status);
+    expect(res.body).toMatchObject({ statusCode: status, error });
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('checks the token before the body: bad JSON without a token is 401, with it 400 invalid_json', async () => {
+    const raw = (headers: Record<string, string>) =>
+      t.http().post('/api/products').set({ 'Content-Type': 'application/json', ...headers }).send('{"name":');
+    await raw({}).expect(401);
+    const res = await raw(auth).expect(400);
+    expect(res.body.error).toBe('invalid_json');
+    const text = await t.http().post('/api/products').set('Content-Type', 'text/plain').send('hello').expect(415);
+    expect(text.body.error).toBe('unsupported_media_type');
+  });
+
+  it('concurrent restocks and holds keep 0 <= available <= stock and lose no unit', async () => {
+    const created = await t.http().post('/api/products').set(auth).send({ name: 'Contended', price: '5.00', stock: 10 }).expect(201);
+    const id = created.body.id as number;
+    const reads: Array<{ stock: number; available: number }> = [];
+    const requests = Array.from({ length: 140 }, (_, i) =>
+      i % 7 === 0
+        ? t.http().patch(`/api/products/${id}`).set(auth).send({ restock: 5 })
+        : i % 7 === 1
+          ? t.http().get(`/api/products/${id}`)
+          : t.http().post('/api/holds').send({ product_id: id, qty: 1 }),
+    );
+    const results = await Promise.all(requests);
+    for (const [i, r] of results.entries()) {
+      if (i % 7 === 0) {
+        expect(r.status).toBe(200);
+        reads.push(r.body);
+      } else if (i % 7 === 1) {
+        expect(r.status).toBe(200);
+        reads.push(r.body);
+      } else expect([201, 409]).toContain(r.status);
+    }
+    for (const r of reads) {
+      expect(r.available).toBeGreaterThanOrEqual(0);
+      expect(r.available).toBeLessThanOrEqual(r.stock);
+    }
+    const granted = results.filter((r, i) => i % 7 > 1 && r.status === 201).length;
+    const [row] = await t.dataSource.query('SELECT stock, reserved FROM products WHERE id = ?', [id]);
+    expect(Number(row.stock)).toBe(10 + 20 * 5);
+    expect(Number(row.reserved)).toBe(granted);
+    const [{ n }] = await t.dataSource.query("SELECT COUNT(*) AS n FROM holds WHERE product_id = ? AND status = 'active'", [id]);
+    expect(Number(n)).toBe(granted);
+    const fresh = await t.http().patch(`/api/products/${id}`).set(auth).send({ restock: 1 }).expect(200);
+    expect(fresh.body).toMatchObject({ stock: 111, available: 111 - granted });
+  });
+});
+
+describe('admin routes without ADMIN_TOKEN', () => {
+  it('are 403 admin_disabled, whatever the token', async () => {
+    const t = await startTestApp('fs_test_admin_off', {});
+    try {
+      for (const headers of [{}, auth]) {
+        const res = await t.http().post('/api/products').set(headers).send({ name: 'x', price: '1.00', stock: 1 }).expect(403);
+        expect(res.body).toMatchObject({ statusCode: 403, error: 'admin_disabled' });
+        await t.http().patch('/api/products/1').set(headers).send({ restock: 1 }).expect(403);
+      }
+      const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM products');
+      expect(Number(n)).toBe(0);
+    } finally {
+      await t.close();
+    }
+  });
+});
