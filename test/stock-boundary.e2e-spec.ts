@@ -1,4 +1,6 @@
+import { HoldIdAllocator } from '../src/hold/hold-ids';
 import { factories } from './factories';
+import { countStatements } from './helpers/statements';
 import { startTestApp, TestApp } from './helpers/test-app';
 
 const DB = 'fs_test_stock_boundary';
@@ -48,6 +50,48 @@ describe('holds never oversell (real MariaDB, real HTTP, real concurrency)', () 
     expect(after).toMatchObject({ stock: 97, available: 97 - granted });
     const [{ units }] = await t.dataSource.query('SELECT COALESCE(SUM(qty),0) AS units FROM holds WHERE product_id = ?', [p.id]);
     expect(Number(units)).toBe(granted);
+  });
+
+  it('grants a burst in batches: fewer row locks than holds, and each answer is its own hold', async () => {
+    const p = await make.makeProduct({ stock: 150 });
+    const qtys = Array.from({ length: 120 }, (_, i) => (i % 3) + 1);
+    const { result: results, statements } = await countStatements(
+      t.dataSource,
+      () => Promise.all(qtys.map((qty) => t.http().post('/api/holds').send({ product_id: p.id, qty }))),
+      /FROM `products`.*FOR UPDATE/s,
+    );
+    const created = results.filter((r) => r.status === 201);
+    const granted = created.reduce((sum, r) => sum + (r.body.qty as number), 0);
+    expect(granted).toBeLessThanOrEqual(150);
+    expect(150 - granted).toBeLessThan(3);
+    expect(statements.length).toBeGreaterThan(0);
+    expect(statements.length).toBeLessThan(created.length);
+    expect(new Set(created.map((r) => r.body.id)).size).toBe(created.length);
+    for (const [i, r] of results.entries()) {
+      if (r.status !== 201) continue;
+      expect(r.body).toMatchObject({ product_id: p.id, qty: qtys[i], status: 'active' });
+      const stored = await t.http().get(`/api/holds/${r.body.id}`).expect(200);
+      expect(stored.body).toEqual(r.body);
+    }
+  });
+
+  it('reads the ids of a multi-row insert back when they may not be consecutive', async () => {
+    const p = await make.makeProduct({ stock: 10 });
+    const now = new Date();
+    const runner = t.dataSource.createQueryRunner();
+    try {
+      await runner.connect();
+      const rows = [1, 2, 3].map((qty) => [p.id, qty, 'active', now, now]);
+      const result = await runner.query('INSERT INTO holds (product_id, qty, status, expires_at, created_at) VALUES ?', [rows]);
+      const readBack = new HoldIdAllocator(t.dataSource, false);
+      const ids = await readBack.idsOf(runner, p.id, Number(result.insertId), 3);
+      const stored = await runner.query('SELECT id, qty FROM holds WHERE product_id = ? ORDER BY id', [p.id]);
+      expect(stored.map((r: { id: number }) => Number(r.id))).toEqual(ids);
+      expect(stored.map((r: { qty: number }) => Number(r.qty))).toEqual([1, 2, 3]);
+      await expect(new HoldIdAllocator(t.dataSource).idsOf(runner, p.id, Number(result.insertId), 3)).resolves.toEqual(ids);
+    } finally {
+      await runner.release();
+    }
   });
 
   it('two application instances on one database still grant exactly the stock', async () => {
