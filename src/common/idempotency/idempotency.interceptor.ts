@@ -1,4 +1,4 @@
-import { CallHandler, createParamDecorator, ExecutionContext, Injectable, NestInterceptor, SetMetadata } from '@nestjs/common';
+import { applyDecorators, CallHandler, createParamDecorator, ExecutionContext, Injectable, NestInterceptor, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { catchError, finalize, from, Observable, of, switchMap } from 'rxjs';
@@ -15,8 +15,11 @@ declare module 'fastify' {
   }
 }
 
-/** Marks a POST route as honouring `Idempotency-Key`; keys are scoped to the route. */
-export const Idempotent = (scope: string) => SetMetadata(IDEMPOTENT_SCOPE, scope);
+/**
+ * Makes a POST route honour `Idempotency-Key`; keys are scoped to the route. The interceptor is
+ * attached to these routes only, so other routes (the hot product reads) do not pass through it.
+ */
+export const Idempotent = (scope: string) => applyDecorators(SetMetadata(IDEMPOTENT_SCOPE, scope), UseInterceptors(IdempotencyInterceptor));
 
 /** The request's claim (undefined without an Idempotency-Key), for the service's transaction. */
 export const IdempotencyClaimParam = createParamDecorator(

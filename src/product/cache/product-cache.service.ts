@@ -11,7 +11,9 @@ export const REFRESH_DELAY_MS = 20;
 
 type Loader<T> = () => Promise<T>;
 
-function withTimeout<T>(work: Promise<T>, fallback: T): Promise<T> {
+/** A failing cache call answers `fallback`; with Redis, so does one slower than REDIS_COMMAND_TIMEOUT_MS. */
+function withTimeout<T>(work: Promise<T>, fallback: T, remote: boolean): Promise<T> {
+  if (!remote) return work.catch(() => fallback);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<T>((resolve) => {
     timer = setTimeout(() => resolve(fallback), REDIS_COMMAND_TIMEOUT_MS);
@@ -36,6 +38,7 @@ export class ProductCacheService implements OnModuleDestroy {
   private readonly inflight = new Map<string, Promise<unknown>>();
   private readonly scheduled = new Map<string, NodeJS.Timeout>();
   private readonly prefix: string;
+  private readonly remote: boolean;
   private closed = false;
 
   constructor(
@@ -44,6 +47,7 @@ export class ProductCacheService implements OnModuleDestroy {
     private readonly products: ProductService,
   ) {
     this.prefix = `${config.db.name}:`;
+    this.remote = config.redisUrl !== undefined;
   }
 
   get enabled(): boolean {
@@ -63,7 +67,7 @@ export class ProductCacheService implements OnModuleDestroy {
     if (!this.enabled) return loader();
     const running = this.inflight.get(key) as Promise<T> | undefined;
     if (running) return running;
-    const hit = await withTimeout(this.cache.get<T>(key), undefined);
+    const hit = await withTimeout(this.cache.get<T>(key), undefined, this.remote);
     if (hit !== undefined && hit !== null) return hit;
     return this.load(key, loader);
   }
@@ -99,7 +103,7 @@ export class ProductCacheService implements OnModuleDestroy {
   private async store(key: string, value: unknown, readStartedAt: number): Promise<void> {
     const ttl = this.config.availabilityCacheTtlMs - (Date.now() - readStartedAt);
     if (ttl <= 0) return;
-    await withTimeout(this.cache.set(key, value, ttl), undefined);
+    await withTimeout(this.cache.set(key, value, ttl), undefined, this.remote);
   }
 
   /**
@@ -113,7 +117,7 @@ export class ProductCacheService implements OnModuleDestroy {
       if (this.closed) return;
       this.load(key, loader).catch(async (err: unknown) => {
         this.logger.warn({ msg: 'cache.refresh_failed', key, err: err instanceof Error ? err.message : String(err) });
-        await withTimeout(this.cache.del(key), false);
+        await withTimeout(this.cache.del(key), false, this.remote);
       });
     }, REFRESH_DELAY_MS);
     this.scheduled.set(key, timer);
