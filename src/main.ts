@@ -14,7 +14,8 @@ async function bootstrap(): Promise<void> {
     throw err;
   }
   const app = await createApp(config);
-  await app.listen({ port: config.port, host: '0.0.0.0' });
+  // A drop opens with thousands of connections in the same second: queue them rather than drop SYNs.
+  await app.listen({ port: config.port, host: '0.0.0.0', backlog: 4096 });
 }
 
 bootstrap().catch((err: unknown) => {

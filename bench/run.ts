@@ -1,0 +1,120 @@
+/**
+ * `npm run bench`: starts the built service on its own database and measures (a) cached product
+ * reads, (b) holds on one hot product at 64 and 256 connections, (c) 2,000 clients racing for
+ * 1,000 units, checking after each hold run in the database that nothing was oversold or lost.
+ * BENCH_RUNS repeats the set and reports the median of each figure; BENCH_DURATION is the
+ * seconds of each measured run. Results go to bench/results/latest.{json,md}.
+ */
+import { execSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { connectDb, createProduct, dropDatabase, startService } from './service';
+import { Figures, hotHolds, productReads, race } from './scenarios';
+
+const DATABASE = process.env.BENCH_DB_NAME ?? 'flash_sale_bench';
+const RUNS = Number(process.env.BENCH_RUNS ?? 1);
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const OUT = join(__dirname, 'results');
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : Math.round((sorted[mid - 1] + sorted[mid]) / 2);
+}
+
+/** One set of the three scenarios on a fresh database and a fresh service. */
+async function runOnce(): Promise<Figures[]> {
+  await dropDatabase(DATABASE);
+  const service = await startService(DATABASE, { DB_POOL_SIZE: process.env.DB_POOL_SIZE ?? '20' });
+  const db = await connectDb(DATABASE);
+  try {
+    const readProduct = await createProduct(db, 'Read product', 100);
+    const out: Figures[] = [];
+    out.push(await productReads(service, readProduct, 64, DURATION));
+    out.push(await hotHolds(service, db, 64, DURATION));
+    out.push(await hotHolds(service, db, 256, DURATION));
+    out.push(await race(service, db, 1000, 2000));
+    return out;
+  } finally {
+    await db.end();
+    await service.stop();
+  }
+}
+
+function combine(runs: Figures[][]): Figures[] {
+  return runs[0].map((first, i) => {
+    const all = runs.map((r) => r[i]);
+    return {
+      ...first,
+      requests: median(all.map((f) => f.requests)),
+      rps: median(all.map((f) => f.rps)),
+      p50_ms: median(all.map((f) => f.p50_ms)),
+      p99_ms: median(all.map((f) => f.p99_ms)),
+      errors: all.reduce((s, f) => s + f.errors, 0),
+      timeouts: all.reduce((s, f) => s + f.timeouts, 0),
+      checks: all.flatMap((f) => f.checks),
+    };
+  });
+}
+
+function machine(): Record<string, string | number> {
+  const git = (cmd: string) => {
+    try {
+      return execSync(cmd, { cwd: join(__dirname, '..') }).toString().trim();
+    } catch {
+      return 'unknown';
+    }
+  };
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memory_gib: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    commit: git('git rev-parse --short HEAD'),
+  };
+}
+
+function table(results: Figures[], runs: number, env: Record<string, string | number>): string {
+  const lines = [
+    `Machine: ${env.cores} × ${env.cpu}, ${env.memory_gib} GiB, Node ${env.node}, ${env.database}; service, database and load generator on the same machine. Medians of ${runs} run(s), ${DURATION} s each (commit ${env.commit}, ${env.date}).`,
+    '',
+    '| scenario | connections | req/s | p50 ms | p99 ms | answers | errors | checks |',
+    '| --- | ---: | ---: | ---: | ---: | --- | ---: | --- |',
+  ];
+  for (const f of results) {
+    const answers = Object.entries(f.status)
+      .map(([code, n]) => `${n} × ${code}`)
+      .join(', ');
+    const ok = f.checks.every((c) => c.ok) ? 'pass' : 'FAIL';
+    lines.push(`| ${f.scenario} | ${f.connections} | ${f.rps} | ${f.p50_ms} | ${f.p99_ms} | ${answers} | ${f.errors + f.timeouts} | ${ok} |`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function main(): Promise<void> {
+  const runs: Figures[][] = [];
+  for (let i = 0; i < RUNS; i++) {
+    process.stdout.write(`run ${i + 1} of ${RUNS}…\n`);
+    runs.push(await runOnce());
+  }
+  const results = combine(runs);
+  const db = await connectDb('mysql');
+  const [[{ version }]] = (await db.query('SELECT VERSION() AS version')) as unknown as [Array<{ version: string }>];
+  await db.end();
+  const env = { ...machine(), database: version, date: new Date().toISOString() };
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(join(OUT, 'latest.json'), JSON.stringify({ machine: env, runs: RUNS, duration_s: DURATION, results, each_run: runs }, null, 2) + '\n');
+  const md = table(results, RUNS, env);
+  writeFileSync(join(OUT, 'latest.md'), md);
+  process.stdout.write('\n' + md);
+  const failed = results.flatMap((f) => f.checks.filter((c) => !c.ok).map((c) => `${f.scenario} (${f.connections}): ${c.name}: ${c.detail}`));
+  for (const line of failed) process.stderr.write(`FAIL ${line}\n`);
+  await dropDatabase(DATABASE);
+  process.exit(failed.length > 0 ? 1 : 0);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

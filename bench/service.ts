@@ -1,0 +1,112 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createConnection, Connection } from 'mysql2/promise';
+
+const MAIN = join(__dirname, '..', 'dist', 'main.js');
+
+export const DB = {
+  host: process.env.DB_HOST ?? '127.0.0.1',
+  port: Number(process.env.DB_PORT ?? 3306),
+  user: process.env.DB_USER ?? 'root',
+  password: process.env.DB_PASSWORD ?? '',
+};
+
+export interface Service {
+  url: string;
+  stop: () => Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** A connection to the bench database, for the oversell checks. */
+export function connectDb(database: string): Promise<Connection> {
+  return createConnection({ ...DB, database, timezone: 'Z' });
+}
+
+/** Drops the bench database, so every run starts from an empty schema. */
+export async function dropDatabase(database: string): Promise<void> {
+  const conn = await createConnection(DB);
+  try {
+    await conn.query(`DROP DATABASE IF EXISTS \`${database}\``);
+  } finally {
+    await conn.end();
+  }
+}
+
+async function waitHealthy(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}: ${stderr()}`);
+    try {
+      if ((await fetch(`${url}/health`)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`service did not become healthy: ${stderr()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Starts the built service (`dist/main.js`) on a free port against the bench database: holds live
+ * an hour (nothing expires during a run) and only warnings are logged.
+ */
+export async function startService(database: string, env: Record<string, string> = {}): Promise<Service> {
+  const port = await freePort();
+  let stderr = '';
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      ...process.env,
+      DB_NAME: database,
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      HOLD_TTL_SECONDS: '3600',
+      SEED_PRODUCT_STOCK: '0',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitHealthy(url, child, () => stderr);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return { url, stop };
+}
+
+/**
+ * Creates a product straight in the database (the service has migrated it by then), so the same
+ * bench also measures builds from before the admin routes existed.
+ */
+export async function createProduct(db: Connection, name: string, stock: number): Promise<number> {
+  const now = new Date();
+  const [result] = (await db.query('INSERT INTO products (name, price, stock, reserved, created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?)', [
+    name,
+    '99.00',
+    stock,
+    now,
+    now,
+  ])) as unknown as [{ insertId: number }];
+  return Number(result.insertId);
+}
