@@ -1,4 +1,3 @@
-import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
@@ -7,30 +6,20 @@ import { createHttpAdapter, configureHttp } from './common/http-setup';
 import { AppConfig } from './config/config';
 import { dataSourceOptions } from './database/data-source';
 import { ensureDatabase, migrateAndSeed } from './database/prepare-database';
-
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-
-function nestLogLevels(level: string): LogLevel[] | false {
-  switch (level) {
-    case 'silent':
-      return false;
-    case 'fatal':
-      return ['fatal'];
-    case 'error':
-      return ['fatal', 'error'];
-    case 'warn':
-      return ['fatal', 'error', 'warn'];
-    case 'info':
-      return ['fatal', 'error', 'warn', 'log'];
-    default:
-      return LEVELS;
-  }
-}
+import { setUpApiDocs } from './common/openapi';
+import { AppLogger } from './observability/app-logger';
+import { observeHttp } from './observability/http-observer';
+import { MetricsService } from './observability/metrics.service';
+import type { DestinationStream } from 'pino';
 
 export interface CreateAppOptions {
   /** Create the database, run migrations and seed the demo product first (default true). */
   prepare?: boolean;
   seed?: boolean;
+  /** The logger (main.ts keeps it to flush it on exit); by default one on LOG_LEVEL. */
+  logger?: AppLogger;
+  /** Where log lines go (default stdout) when no logger is given; tests capture them here. */
+  logDestination?: DestinationStream;
 }
 
 /**
@@ -48,13 +37,15 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       await migrator.destroy();
     }
   }
+  const logger = options.logger ?? new AppLogger(config.logLevel, options.logDestination);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, dbType), createHttpAdapter(), {
     bodyParser: false,
-    logger: nestLogLevels(config.logLevel),
+    logger,
     abortOnError: false,
   });
   configureHttp(app);
-  app.enableShutdownHooks();
+  observeHttp(app, logger, app.get(MetricsService));
+  setUpApiDocs(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;

@@ -7,7 +7,8 @@ import { createValidationPipe } from './common/validation';
 import { APP_CONFIG, AppConfig, DbType } from './config/config';
 import { DatabaseModule } from './database/database.module';
 import { IdempotencyModule } from './common/idempotency/idempotency.module';
-import { HealthController } from './health/health.controller';
+import { HealthModule } from './health/health.module';
+import { ObservabilityModule } from './observability/observability.module';
 import { HoldModule } from './hold/hold.module';
 import { OrderModule } from './order/order.module';
 import { PaymentModule } from './payment/payment.module';
@@ -39,13 +40,14 @@ export class AppModule {
         ConfigHolderModule.forRoot(config),
         DatabaseModule.forRoot(config, dbType),
         ScheduleModule.forRoot(),
+        ObservabilityModule,
+        HealthModule,
         IdempotencyModule,
         ProductModule,
         HoldModule,
         OrderModule,
         PaymentModule,
       ],
-      controllers: [HealthController],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

@@ -1,11 +1,15 @@
 import 'reflect-metadata';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from './app.factory';
-import { ConfigError, loadConfig } from './config/config';
+import { AppConfig, ConfigError, loadConfig } from './config/config';
+import { AppLogger } from './observability/app-logger';
 
-async function bootstrap(): Promise<void> {
-  let config;
+/** How long a graceful stop may take before the process gives up and exits 1. */
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+function readConfig(): AppConfig {
   try {
-    config = loadConfig(process.env);
+    return loadConfig(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`Invalid configuration: ${err.message}\n`);
@@ -13,9 +17,47 @@ async function bootstrap(): Promise<void> {
     }
     throw err;
   }
-  const app = await createApp(config);
+}
+
+/**
+ * SIGTERM / SIGINT: stop accepting connections, let the requests in flight finish (new ones on
+ * open connections get 503), then stop the cron jobs and close the pool and Redis, flush the log
+ * and exit 0. Nothing that answered 201 is rolled back: its transaction had committed.
+ */
+function stopOnSignals(app: NestFastifyApplication, logger: AppLogger): void {
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.log({ msg: 'service.stopping', signal }, 'main');
+    setTimeout(() => {
+      logger.error({ msg: 'service.stop_timeout', timeout_ms: SHUTDOWN_TIMEOUT_MS }, undefined, 'main');
+      logger.pino.flush();
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
+    try {
+      await app.close();
+      logger.log({ msg: 'service.stopped' }, 'main');
+      await logger.flush();
+      process.exit(0);
+    } catch (err) {
+      logger.error({ msg: 'service.stop_failed', err: err instanceof Error ? err.message : String(err) }, undefined, 'main');
+      await logger.flush();
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+async function bootstrap(): Promise<void> {
+  const config = readConfig();
+  const logger = new AppLogger(config.logLevel);
+  const app = await createApp(config, { logger });
+  stopOnSignals(app, logger);
   // A drop opens with thousands of connections in the same second: queue them rather than drop SYNs.
   await app.listen({ port: config.port, host: '0.0.0.0', backlog: 4096 });
+  logger.log({ msg: 'service.listening', port: config.port }, 'main');
 }
 
 bootstrap().catch((err: unknown) => {

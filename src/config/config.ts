@@ -28,6 +28,8 @@ export interface AppConfig {
   holdSweepIntervalSeconds: number;
   availabilityCacheTtlMs: number;
   maxHoldQty: number;
+  /** A wait for a product row lock at least this long is logged as `stock.lock_wait`. */
+  stockLockWaitLogMs: number;
   webhookSecret: string;
   adminToken: string | undefined;
   seedProductStock: number;
@@ -116,6 +118,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     holdSweepIntervalSeconds: intVar(env, 'HOLD_SWEEP_INTERVAL_SECONDS', 5, 1, 3600),
     availabilityCacheTtlMs: intVar(env, 'AVAILABILITY_CACHE_TTL_MS', 1000, 0, 60000),
     maxHoldQty: intVar(env, 'MAX_HOLD_QTY', 10, 1, 1000),
+    stockLockWaitLogMs: intVar(env, 'STOCK_LOCK_WAIT_LOG_MS', 100, 0, 60000),
     webhookSecret: secret === undefined || secret === '' ? DEV_WEBHOOK_SECRET : secret,
     adminToken,
     seedProductStock: intVar(env, 'SEED_PRODUCT_STOCK', 100, 0, 1_000_000_000),

@@ -11,6 +11,13 @@ export interface RetryListener {
 
 const logger = new Logger('tx');
 
+/** Who hears about retries of a data source's transactions (the metrics, per application). */
+const retryListeners = new WeakMap<DataSource, RetryListener>();
+
+export function setRetryListener(dataSource: DataSource, listener: RetryListener): void {
+  retryListeners.set(dataSource, listener);
+}
+
 const AFTER_COMMIT = 'afterCommit';
 
 /**
@@ -41,7 +48,6 @@ function runAfterCommit(runner: QueryRunner): void {
 export async function runInTransaction<T>(
   dataSource: DataSource,
   work: (runner: QueryRunner) => Promise<T>,
-  onRetry?: RetryListener,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const runner = dataSource.createQueryRunner();
@@ -61,7 +67,7 @@ export async function runInTransaction<T>(
         throw new ServiceUnavailableError('The request met heavy contention; try again.');
       }
       logger.warn({ msg: 'tx.retry', reason, attempt });
-      onRetry?.(reason, attempt);
+      retryListeners.get(dataSource)?.(reason, attempt);
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 5 * attempt)));
     } finally {
       await runner.release();

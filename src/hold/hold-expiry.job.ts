@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { runInTransaction } from '../database/transaction';
+import { MetricsService } from '../observability/metrics.service';
 import { StockService } from '../product/stock.service';
 
 export const SWEEP_BATCH = 500;
@@ -28,6 +29,7 @@ export class HoldExpiryJob {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly stock: StockService,
+    private readonly metrics: MetricsService,
   ) {}
 
   /**
@@ -91,6 +93,7 @@ export class HoldExpiryJob {
     });
     if (result.holds > 0) {
       this.logger.log({ msg: 'hold.expired', product_id: productId, holds: result.holds, units: result.units });
+      this.metrics.holdsExpiredBy(result.holds);
     }
     return result;
   }

@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryRunner } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { HoldNotFoundError, InsufficientStockError, ValidationFailedError } from '../common/errors';
+import { HoldNotFoundError, InsufficientStockError, ProductNotFoundError, ValidationFailedError } from '../common/errors';
+import { MetricsService } from '../observability/metrics.service';
 import { KeyedBatcher } from '../common/keyed-batcher';
 import { runInTransaction } from '../database/transaction';
 import { IdempotencyClaim, IdempotencyService } from '../common/idempotency/idempotency.service';
@@ -33,12 +34,14 @@ export class HoldService {
     MAX_BATCHES_IN_FLIGHT,
   );
   private readonly ids: HoldIdAllocator;
+  private readonly logger = new Logger('hold');
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly stock: StockService,
     private readonly idempotency: IdempotencyService,
+    private readonly metrics: MetricsService,
   ) {
     this.ids = new HoldIdAllocator(dataSource);
   }
@@ -54,11 +57,25 @@ export class HoldService {
       throw new ValidationFailedError([{ field: 'qty', problem: `must not be greater than ${this.config.maxHoldQty}` }]);
     }
     const request: HoldRequest = { qty: dto.qty, claim };
-    const outcome = claim
-      ? (await this.reserveBatch(dto.product_id, [request]))[0]
-      : await this.batcher.submit(dto.product_id, request);
-    if (outcome instanceof InsufficientStockError) throw outcome;
+    let outcome: HoldOutcome;
+    try {
+      outcome = claim ? (await this.reserveBatch(dto.product_id, [request]))[0] : await this.batcher.submit(dto.product_id, request);
+    } catch (err) {
+      if (err instanceof ProductNotFoundError) this.rejected(dto, 'product_not_found');
+      throw err;
+    }
+    if (outcome instanceof InsufficientStockError) {
+      this.rejected(dto, 'insufficient_stock', outcome.available);
+      throw outcome;
+    }
+    this.logger.log({ msg: 'hold.created', product_id: dto.product_id, hold_id: outcome.id, qty: dto.qty, expires_at: outcome.expires_at });
+    this.metrics.holdCreated();
     return outcome;
+  }
+
+  private rejected(dto: CreateHoldDto, reason: string, available?: number): void {
+    this.logger.log({ msg: 'hold.rejected', reason, product_id: dto.product_id, qty: dto.qty, available });
+    this.metrics.holdRejected(reason);
   }
 
   /**

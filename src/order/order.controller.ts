@@ -1,4 +1,20 @@
 import { Body, Controller, Get, HttpCode, Injectable, Param, PipeTransform, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { BODY_LIMIT_BYTES } from '../common/error-response';
+import {
+  ServiceUnavailableError,
+  HoldAlreadyUsedError,
+  HoldExpiredError,
+  HoldNotFoundError,
+  IdempotencyKeyInFlightError,
+  IdempotencyKeyReusedError,
+  InvalidJsonError,
+  OrderNotFoundError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  ValidationFailedError,
+} from '../common/errors';
+import { ApiErrors } from '../common/openapi';
 import { Idempotent, IdempotencyClaimParam } from '../common/idempotency/idempotency.interceptor';
 import { IdempotencyClaim } from '../common/idempotency/idempotency.service';
 import { ParseIdPipe } from '../common/validation';
@@ -14,6 +30,8 @@ class ListOrdersQueryPipe implements PipeTransform<Record<string, unknown>, List
   }
 }
 
+@ApiTags('orders')
+@ApiErrors(new ServiceUnavailableError())
 @Controller('api/orders')
 export class OrderController {
   constructor(private readonly orders: OrderService) {}
@@ -21,16 +39,34 @@ export class OrderController {
   @Post()
   @HttpCode(201)
   @Idempotent('orders')
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: '1..255 printable ASCII characters; a retry with the same key and body replays the first answer.' })
+  @ApiCreatedResponse({ type: OrderResponse, description: 'pending, or already paid/cancelled when its payment arrived first.' })
+  @ApiErrors(
+    new PayloadTooLargeError(BODY_LIMIT_BYTES), new UnsupportedMediaTypeError(), new InvalidJsonError(), new ValidationFailedError([]),
+    new HoldNotFoundError(),
+    new HoldAlreadyUsedError(5),
+    new IdempotencyKeyInFlightError(),
+    new HoldExpiredError(),
+    new IdempotencyKeyReusedError(),
+  )
   create(@Body() dto: CreateOrderDto, @IdempotencyClaimParam() claim?: IdempotencyClaim): Promise<OrderResponse> {
     return this.orders.create(dto, claim);
   }
 
   @Get()
+  @ApiQuery({ name: 'status', required: false, enum: ['pending', 'paid', 'cancelled'] })
+  @ApiQuery({ name: 'product_id', required: false, type: Number })
+  @ApiQuery({ name: 'limit', required: false, type: Number, description: '1..200, default 50' })
+  @ApiQuery({ name: 'after_id', required: false, type: Number, description: 'keyset cursor: the previous page\'s next_after_id' })
+  @ApiOkResponse({ type: OrderPage })
+  @ApiErrors(new ValidationFailedError([]))
   list(@Query(ListOrdersQueryPipe) query: ListOrdersQuery): Promise<OrderPage> {
     return this.orders.list(query);
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: OrderResponse })
+  @ApiErrors(new ValidationFailedError([]), new OrderNotFoundError())
   findOne(@Param('id', ParseIdPipe) id: number): Promise<OrderResponse> {
     return this.orders.findOne(id);
   }

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryRunner } from 'typeorm';
 import { HoldAlreadyUsedError, HoldExpiredError, HoldNotFoundError, OrderNotFoundError } from '../common/errors';
@@ -6,6 +6,7 @@ import { lineTotal } from '../common/money';
 import { runInTransaction } from '../database/transaction';
 import { IdempotencyClaim, IdempotencyService } from '../common/idempotency/idempotency.service';
 import { Hold } from '../hold/hold.entity';
+import { MetricsService } from '../observability/metrics.service';
 import { Product } from '../product/product.entity';
 import { CreateOrderDto } from './dto/create-order.dto';
 import { ListOrdersQuery } from './dto/list-orders.query';
@@ -20,10 +21,12 @@ export interface OrderCreatedHook {
 @Injectable()
 export class OrderService {
   private createdHook: OrderCreatedHook | undefined;
+  private readonly logger = new Logger('order');
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly idempotency: IdempotencyService,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** Lets the payment module apply webhooks that arrived before the order existed. */
@@ -74,6 +77,8 @@ export class OrderService {
       if (claim) await this.idempotency.record(runner, claim, 201, response);
       return response;
     });
+    this.logger.log({ msg: 'order.created', order_id: order.id, hold_id: order.hold_id, product_id: order.product_id, qty: order.qty, status: order.status });
+    this.metrics.orderCreated();
     return order;
   }
 

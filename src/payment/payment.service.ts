@@ -3,7 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryRunner } from 'typeorm';
 import { IdempotencyKeyReusedError } from '../common/errors';
 import { isDuplicateKey } from '../database/db-errors';
-import { runInTransaction } from '../database/transaction';
+import { afterCommit, runInTransaction } from '../database/transaction';
+import { MetricsService } from '../observability/metrics.service';
 import { Order, OrderStatus } from '../order/order.entity';
 import { OrderCreatedHook, OrderService } from '../order/order.service';
 import { PaymentOutcome, transitionFor } from '../order/order-transitions';
@@ -35,6 +36,7 @@ export class PaymentService implements OrderCreatedHook, OnModuleInit {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly stock: StockService,
     private readonly orders: OrderService,
+    private readonly metrics: MetricsService,
   ) {}
 
   onModuleInit(): void {
@@ -50,7 +52,27 @@ export class PaymentService implements OrderCreatedHook, OnModuleInit {
    * an order being created is never lost. Throws IdempotencyKeyReusedError (nothing changes).
    */
   async handleWebhook(dto: PaymentWebhookDto): Promise<WebhookResponse> {
-    const response = await runInTransaction(this.dataSource, async (runner) => {
+    const response = await this.settle(dto).catch((err: unknown) => {
+      if (err instanceof IdempotencyKeyReusedError) {
+        this.logger.warn({ msg: 'payment.conflict', idempotency_key: dto.idempotency_key, order_id: dto.order_id, status: dto.status, result: 'conflict' });
+        this.metrics.webhookEvent('conflict');
+      }
+      throw err;
+    });
+    this.logger.log({
+      msg: `payment.${response.result}`,
+      idempotency_key: dto.idempotency_key,
+      order_id: dto.order_id,
+      status: dto.status,
+      result: response.result,
+      order_status: response.order_status,
+    });
+    this.metrics.webhookEvent(response.result);
+    return response;
+  }
+
+  private settle(dto: PaymentWebhookDto): Promise<WebhookResponse> {
+    return runInTransaction(this.dataSource, async (runner) => {
       const now = new Date();
       const eventId = await this.insertEvent(runner, dto, now);
       if (eventId === undefined) return this.replay(runner, dto);
@@ -69,15 +91,6 @@ export class PaymentService implements OrderCreatedHook, OnModuleInit {
       ]);
       return this.respond(dto, result, orderStatus);
     });
-    this.logger.log({
-      msg: `payment.${response.result}`,
-      idempotency_key: dto.idempotency_key,
-      order_id: dto.order_id,
-      status: dto.status,
-      result: response.result,
-      order_status: response.order_status,
-    });
-    return response;
   }
 
   /**
@@ -109,7 +122,9 @@ export class PaymentService implements OrderCreatedHook, OnModuleInit {
         rest,
       ]);
     }
-    this.logger.log({ msg: 'payment.applied_deferred', order_id: order.id, order_status: orderStatus, ignored: rest.length });
+    afterCommit(runner, () => {
+      this.logger.log({ msg: 'payment.applied_deferred', order_id: order.id, order_status: orderStatus, ignored: rest.length });
+    });
   }
 
   /** Inserts the event row; undefined when the key exists already (the row is committed then). */

@@ -1,4 +1,17 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, UseInterceptors } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { BODY_LIMIT_BYTES } from '../common/error-response';
+import {
+  ServiceUnavailableError,
+  AdminDisabledError,
+  InvalidJsonError,
+  PayloadTooLargeError,
+  ProductNotFoundError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+  ValidationFailedError,
+} from '../common/errors';
+import { ApiErrors } from '../common/openapi';
 import { AdminOnly } from '../common/route-auth';
 import { ParseIdPipe } from '../common/validation';
 import { ProductCacheInterceptor } from './cache/product-cache.interceptor';
@@ -8,6 +21,8 @@ import { RestockProductDto } from './dto/restock-product.dto';
 import { ProductAdminService } from './product-admin.service';
 import { ProductService } from './product.service';
 
+@ApiTags('products')
+@ApiErrors(new ServiceUnavailableError())
 @Controller('api/products')
 export class ProductController {
   constructor(
@@ -17,12 +32,15 @@ export class ProductController {
 
   @Get()
   @UseInterceptors(ProductCacheInterceptor)
+  @ApiOkResponse({ type: ProductListResponse, description: 'May lag by up to AVAILABILITY_CACHE_TTL_MS.' })
   async list(): Promise<ProductListResponse> {
     return toProductList(await this.products.findAll());
   }
 
   @Get(':id')
   @UseInterceptors(ProductCacheInterceptor)
+  @ApiOkResponse({ type: ProductResponse, description: 'May lag by up to AVAILABILITY_CACHE_TTL_MS.' })
+  @ApiErrors(new ValidationFailedError([]), new ProductNotFoundError())
   findOne(@Param('id', ParseIdPipe) id: number): Promise<ProductResponse> {
     return this.products.findOne(id);
   }
@@ -30,12 +48,18 @@ export class ProductController {
   @Post()
   @HttpCode(201)
   @AdminOnly()
+  @ApiBearerAuth('admin')
+  @ApiCreatedResponse({ type: ProductResponse })
+  @ApiErrors(new PayloadTooLargeError(BODY_LIMIT_BYTES), new UnsupportedMediaTypeError(), new InvalidJsonError(), new ValidationFailedError([]), new UnauthorizedError(), new AdminDisabledError())
   create(@Body() dto: CreateProductDto): Promise<ProductResponse> {
     return this.admin.create(dto);
   }
 
   @Patch(':id')
   @AdminOnly()
+  @ApiBearerAuth('admin')
+  @ApiOkResponse({ type: ProductResponse, description: 'Adds `restock` units to stock; always fresh.' })
+  @ApiErrors(new PayloadTooLargeError(BODY_LIMIT_BYTES), new UnsupportedMediaTypeError(), new InvalidJsonError(), new ValidationFailedError([]), new UnauthorizedError(), new AdminDisabledError(), new ProductNotFoundError())
   restock(@Param('id', ParseIdPipe) id: number, @Body() dto: RestockProductDto): Promise<ProductResponse> {
     return this.admin.restock(id, dto);
   }

@@ -1,6 +1,7 @@
 import { CacheModule } from '@nestjs/cache-manager';
-import { Module } from '@nestjs/common';
+import { Module, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import { MetricsService } from '../observability/metrics.service';
 import { cacheStores } from './cache/cache-stores';
 import { ProductCacheInterceptor } from './cache/product-cache.interceptor';
 import { ProductCacheService } from './cache/product-cache.service';
@@ -20,4 +21,14 @@ import { StockService } from './stock.service';
   providers: [ProductService, ProductAdminService, StockService, ProductCacheService, ProductCacheInterceptor],
   exports: [ProductService, StockService, ProductCacheService],
 })
-export class ProductModule {}
+export class ProductModule implements OnModuleInit {
+  constructor(
+    private readonly metrics: MetricsService,
+    private readonly products: ProductService,
+  ) {}
+
+  /** The product_available / product_stock gauges read the products when scraped. */
+  onModuleInit(): void {
+    this.metrics.setProductFigures(() => this.products.findAll());
+  }
+}

@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { QueryRunner } from 'typeorm';
 import { ProductNotFoundError, ValidationFailedError } from '../common/errors';
+import { APP_CONFIG, AppConfig } from '../config/config';
 import { afterCommit } from '../database/transaction';
+import { MetricsService } from '../observability/metrics.service';
 import { ProductCacheService } from './cache/product-cache.service';
 import { Product } from './product.entity';
 import { allocate, availableUnits } from './availability';
@@ -30,7 +32,13 @@ export interface Reservation {
  */
 @Injectable()
 export class StockService {
-  constructor(private readonly cache: ProductCacheService) {}
+  private readonly logger = new Logger('stock');
+
+  constructor(
+    private readonly cache: ProductCacheService,
+    private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   /**
    * Reserves `qtys` (one entry per hold to create) of a product. Locks the product row with
@@ -96,14 +104,24 @@ export class StockService {
     this.refreshAfterCommit(runner, productId);
   }
 
-  /** SELECT … FOR UPDATE of the product row (pessimistic_write). Throws ProductNotFoundError. */
+  /**
+   * SELECT … FOR UPDATE of the product row (pessimistic_write). Throws ProductNotFoundError.
+   * The wait is measured (`stock_lock_wait_seconds`); a long one is logged once the transaction
+   * has committed, never while the row is held.
+   */
   private async lockProduct(runner: QueryRunner, productId: number): Promise<Product> {
+    const started = process.hrtime.bigint();
     const product = await runner.manager
       .createQueryBuilder(Product, 'p')
       .select(['p.id', 'p.price', 'p.stock', 'p.reserved'])
       .where('p.id = :productId', { productId })
       .setLock('pessimistic_write')
       .getOne();
+    const waitMs = Number(process.hrtime.bigint() - started) / 1e6;
+    this.metrics.stockLockWait(waitMs / 1000);
+    if (waitMs >= this.config.stockLockWaitLogMs) {
+      afterCommit(runner, () => this.logger.warn({ msg: 'stock.lock_wait', product_id: productId, wait_ms: Math.round(waitMs) }));
+    }
     if (!product) throw new ProductNotFoundError();
     return product;
   }

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createConnection } from 'mysql2/promise';
+import type { DestinationStream } from 'pino';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.factory';
@@ -60,11 +61,11 @@ export async function resetDatabase(dbName: string): Promise<void> {
 export async function startTestApp(
   dbName: string,
   env: Record<string, string> = {},
-  options: { fresh?: boolean; seed?: boolean } = {},
+  options: { fresh?: boolean; seed?: boolean; logDestination?: DestinationStream } = {},
 ): Promise<TestApp> {
   if (options.fresh !== false) await resetDatabase(dbName);
   const config = testConfig(dbName, env);
-  const app = await createApp(config, { seed: options.seed ?? false });
+  const app = await createApp(config, { seed: options.seed ?? false, logDestination: options.logDestination });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -76,4 +77,15 @@ export async function startTestApp(
     http: () => request(url),
     close: () => app.close(),
   };
+}
+
+/** Log lines captured from an application started with `logDestination: logs.destination`. */
+export function captureLogs(): { destination: DestinationStream; lines: Array<Record<string, unknown>>; events: (msg: string) => Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const destination: DestinationStream = {
+    write(chunk: string) {
+      for (const line of chunk.split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+    },
+  };
+  return { destination, lines, events: (msg) => lines.filter((l) => l.msg === msg) };
 }

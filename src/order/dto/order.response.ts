@@ -1,17 +1,45 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { normalizeMoney } from '../../common/money';
-import { Order, OrderStatus } from '../order.entity';
+import { Order, ORDER_STATUSES, OrderStatus } from '../order.entity';
 
-export interface OrderResponse {
+export class OrderProduct {
+  @ApiProperty({ example: 1 })
   id: number;
+
+  @ApiProperty({ example: 'Limited sneaker' })
+  name: string;
+}
+
+export class OrderResponse {
+  @ApiProperty({ example: 5 })
+  id: number;
+
+  @ApiProperty({ example: 17 })
   hold_id: number;
+
+  @ApiProperty({ example: 1 })
   product_id: number;
+
+  @ApiProperty({ example: 2 })
   qty: number;
+
+  @ApiProperty({ example: '99.00' })
   unit_price: string;
+
+  @ApiProperty({ example: '198.00' })
   total: string;
+
+  @ApiProperty({ enum: ORDER_STATUSES, example: 'pending' })
   status: OrderStatus;
+
+  @ApiProperty({ example: '2026-11-23T10:00:05.000Z' })
   created_at: string;
+
+  @ApiProperty({ example: '2026-11-23T10:00:05.000Z' })
   updated_at: string;
-  product?: { id: number; name: string };
+
+  @ApiPropertyOptional({ type: OrderProduct, description: 'On GET /api/orders/:id and in listings.' })
+  product?: OrderProduct;
 }
 
 export function toOrderResponse(order: Order, product?: { id: number; name: string }): OrderResponse {
@@ -30,9 +58,12 @@ export function toOrderResponse(order: Order, product?: { id: number; name: stri
   return res;
 }
 
-export interface OrderPage {
+export class OrderPage {
+  @ApiProperty({ type: [OrderResponse] })
   data: OrderResponse[];
+
   /** The cursor of the next page (`after_id`), or null when no order follows this page. */
+  @ApiProperty({ type: Number, nullable: true, example: 55 })
   next_after_id: number | null;
 }
 

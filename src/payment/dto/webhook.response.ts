@@ -1,10 +1,18 @@
-import { OrderStatus } from '../../order/order.entity';
+import { ApiProperty } from '@nestjs/swagger';
+import { ORDER_STATUSES, OrderStatus } from '../../order/order.entity';
 
 export type WebhookResult = 'applied' | 'duplicate' | 'ignored' | 'deferred';
 
-export interface WebhookResponse {
+export class WebhookResponse {
+  @ApiProperty({ example: 'evt_8f1c2a' })
   idempotency_key: string;
+
+  @ApiProperty({ example: 5 })
   order_id: number;
+
+  @ApiProperty({ enum: ['applied', 'duplicate', 'ignored', 'deferred'], example: 'applied' })
   result: WebhookResult;
+
+  @ApiProperty({ enum: ORDER_STATUSES, nullable: true, example: 'paid', description: 'null while the order does not exist (deferred).' })
   order_status: OrderStatus | null;
 }

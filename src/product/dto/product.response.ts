@@ -1,11 +1,21 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { normalizeMoney } from '../../common/money';
 import { availableUnits } from '../availability';
 
-export interface ProductResponse {
+export class ProductResponse {
+  @ApiProperty({ example: 1 })
   id: number;
+
+  @ApiProperty({ example: 'Limited sneaker' })
   name: string;
+
+  @ApiProperty({ example: '99.00', description: 'Decimal string with two places.' })
   price: string;
+
+  @ApiProperty({ example: 100, description: 'Units the shop still owns: initial units minus units of paid orders.' })
   stock: number;
+
+  @ApiProperty({ example: 73, description: 'What a new hold can take: stock minus active holds and pending orders.' })
   available: number;
 }
 
@@ -30,7 +40,8 @@ export function toProductResponse(row: ProductRow): ProductResponse {
   };
 }
 
-export interface ProductListResponse {
+export class ProductListResponse {
+  @ApiProperty({ type: [ProductResponse] })
   data: ProductResponse[];
 }
 

@@ -1,0 +1,130 @@
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** What the product gauges show: read from the database at scrape time. */
+export type ProductFigures = () => Promise<Array<{ id: number; stock: number; available: number }>>;
+
+/**
+ * The service's Prometheus metrics, in a registry of its own (several applications can live in
+ * one process, as in the tests). Counters are bumped after the transaction they count has
+ * committed; the product gauges are read from the database when scraped.
+ */
+@Injectable()
+export class MetricsService implements OnModuleDestroy {
+  readonly registry = new Registry();
+
+  private readonly httpRequests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by method, route template and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  private readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time from the request arriving to its answer being sent.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  private readonly holdsCreated = new Counter({ name: 'holds_created_total', help: 'Holds granted.', registers: [this.registry] });
+  private readonly holdsRejected = new Counter({
+    name: 'holds_rejected_total',
+    help: 'Holds refused, by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  private readonly holdsExpired = new Counter({ name: 'holds_expired_total', help: 'Holds marked expired by the expiry job.', registers: [this.registry] });
+  private readonly ordersCreated = new Counter({ name: 'orders_created_total', help: 'Orders created from holds.', registers: [this.registry] });
+  private readonly webhookEvents = new Counter({
+    name: 'webhook_events_total',
+    help: 'Payment webhook deliveries, by result (applied, duplicate, ignored, deferred).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  private readonly txRetries = new Counter({
+    name: 'tx_retries_total',
+    help: 'Transactions rolled back and run again, by reason (deadlock, lock_wait_timeout).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  private readonly lockWait = new Histogram({
+    name: 'stock_lock_wait_seconds',
+    help: "Time spent waiting for a product row's lock (SELECT … FOR UPDATE).",
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  private productFigures: ProductFigures = async () => [];
+  private snapshot: { at: number; rows: ReturnType<ProductFigures> } | undefined;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    const read = () => this.products();
+    for (const [name, help, field] of [
+      ['product_available', 'Units a new hold can take now.', 'available'],
+      ['product_stock', 'Units the shop still owns (paid units have left).', 'stock'],
+    ] as const) {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['product_id'] as const,
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          for (const p of await read()) this.set({ product_id: String(p.id) }, p[field]);
+        },
+      });
+    }
+  }
+
+  /** Tells the gauges where product figures come from (the product module does, at start). */
+  setProductFigures(source: ProductFigures): void {
+    this.productFigures = source;
+  }
+
+  /** One database read serves both gauges of a scrape; while the database is down they are empty. */
+  private products(): ReturnType<ProductFigures> {
+    if (!this.snapshot || Date.now() - this.snapshot.at > 500) {
+      this.snapshot = { at: Date.now(), rows: this.productFigures().catch(() => []) };
+    }
+    return this.snapshot.rows;
+  }
+
+  httpRequest(method: string, route: string, status: number, seconds: number): void {
+    const labels = { method, route, status: String(status) };
+    this.httpRequests.inc(labels);
+    this.httpDuration.observe(labels, seconds);
+  }
+
+  holdCreated(): void {
+    this.holdsCreated.inc();
+  }
+
+  holdRejected(reason: string): void {
+    this.holdsRejected.inc({ reason });
+  }
+
+  holdsExpiredBy(count: number): void {
+    this.holdsExpired.inc(count);
+  }
+
+  orderCreated(): void {
+    this.ordersCreated.inc();
+  }
+
+  webhookEvent(result: string): void {
+    this.webhookEvents.inc({ result });
+  }
+
+  txRetry(reason: string): void {
+    this.txRetries.inc({ reason });
+  }
+
+  stockLockWait(seconds: number): void {
+    this.lockWait.observe(seconds);
+  }
+
+  onModuleDestroy(): void {
+    this.registry.clear();
+  }
+}

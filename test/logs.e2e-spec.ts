@@ -1,0 +1,98 @@
+import { factories } from './factories';
+import { captureLogs, startTestApp, TestApp } from './helpers/test-app';
+import { sendWebhook } from './helpers/webhook';
+import { HoldExpiryJob } from '../src/hold/hold-expiry.job';
+
+const DB = 'fs_test_logs';
+
+describe('structured logs: one JSON line per request and per domain event', () => {
+  let t: TestApp;
+  const logs = captureLogs();
+
+  beforeAll(async () => {
+    t = await startTestApp(DB, { LOG_LEVEL: 'info', AVAILABILITY_CACHE_TTL_MS: '0', HOLD_TTL_SECONDS: '1', STOCK_LOCK_WAIT_LOG_MS: '0' }, { logDestination: logs.destination });
+  });
+  afterAll(() => t.close());
+  beforeEach(() => logs.lines.splice(0));
+
+  it('a burst of holds: hold.created and hold.rejected with their ids, one request line each with its request_id', async () => {
+    const p = await factories(t.dataSource).makeProduct({ stock: 3 });
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => t.http().post('/api/holds').set('X-Request-Id', `burst-${i}`).send({ product_id: p.id, qty: 1 })),
+    );
+    const created = results.filter((r) => r.status === 201);
+    expect(created).toHaveLength(3);
+
+    const createdLines = logs.events('hold.created');
+    expect(createdLines).toHaveLength(3);
+    for (const line of createdLines) {
+      const res = created.find((r) => r.body.id === line.hold_id)!;
+      expect(line).toMatchObject({ level: 'info', product_id: p.id, qty: 1, request_id: res.headers['x-request-id'] });
+    }
+    const rejected = logs.events('hold.rejected');
+    expect(rejected).toHaveLength(5);
+    for (const line of rejected) expect(line).toMatchObject({ reason: 'insufficient_stock', product_id: p.id, qty: 1, available: 0 });
+
+    const requests = logs.events('request').filter((l) => l.route === '/api/holds');
+    expect(requests).toHaveLength(8);
+    for (const [i] of results.entries()) {
+      const line = requests.find((l) => l.request_id === `burst-${i}`)!;
+      expect(line).toMatchObject({ method: 'POST', route: '/api/holds', status: results[i].status });
+      expect(typeof line.duration_ms).toBe('number');
+      expect(typeof line.time).toBe('string');
+    }
+    const waits = logs.events('stock.lock_wait');
+    expect(waits.length).toBeGreaterThan(0);
+    for (const w of waits) expect(w).toMatchObject({ product_id: p.id, wait_ms: expect.any(Number) });
+  });
+
+  it('an expiry: hold.expired with the units returned', async () => {
+    const p = await factories(t.dataSource).makeProduct({ stock: 10 });
+    await t.http().post('/api/holds').send({ product_id: p.id, qty: 2 }).expect(201);
+    await t.http().post('/api/holds').send({ product_id: p.id, qty: 3 }).expect(201);
+    await new Promise((r) => setTimeout(r, 1100));
+    await t.app.get(HoldExpiryJob).sweep();
+    const mine = logs.events('hold.expired').filter((l) => l.product_id === p.id);
+    expect(mine).toEqual([expect.objectContaining({ level: 'info', product_id: p.id, holds: 2, units: 5 })]);
+  });
+
+  it('a duplicate webhook: payment.applied then payment.duplicate, with key and order id', async () => {
+    const make = factories(t.dataSource);
+    const p = await make.makeProduct({ stock: 5 });
+    const order = await make.makeOrder({ productId: p.id, qty: 1 });
+    const event = { idempotency_key: 'evt_logged', order_id: order.id, status: 'success' };
+    await sendWebhook(t, event).expect(200);
+    await sendWebhook(t, event).expect(200);
+    await sendWebhook(t, { ...event, status: 'failure' }).expect(422);
+    await sendWebhook(t, { idempotency_key: 'evt_early', order_id: 999999, status: 'success' }).expect(202);
+    expect(logs.events('payment.applied')).toEqual([
+      expect.objectContaining({ idempotency_key: 'evt_logged', order_id: order.id, result: 'applied', order_status: 'paid' }),
+    ]);
+    expect(logs.events('payment.duplicate')).toEqual([
+      expect.objectContaining({ idempotency_key: 'evt_logged', order_id: order.id, result: 'duplicate', order_status: 'paid' }),
+    ]);
+    expect(logs.events('payment.conflict')).toEqual([expect.objectContaining({ idempotency_key: 'evt_logged', order_id: order.id, result: 'conflict' })]);
+    expect(logs.events('payment.deferred')).toEqual([expect.objectContaining({ idempotency_key: 'evt_early', order_id: 999999, result: 'deferred' })]);
+  });
+
+  it('an order: order.created with its ids', async () => {
+    const p = await factories(t.dataSource).makeProduct({ stock: 5 });
+    const hold = await t.http().post('/api/holds').send({ product_id: p.id, qty: 2 }).expect(201);
+    const order = await t.http().post('/api/orders').send({ hold_id: hold.body.id }).expect(201);
+    expect(logs.events('order.created')).toEqual([
+      expect.objectContaining({ order_id: order.body.id, hold_id: hold.body.id, product_id: p.id, qty: 2, status: 'pending' }),
+    ]);
+  });
+
+  it('LOG_LEVEL silent writes nothing', async () => {
+    const quiet = captureLogs();
+    const q = await startTestApp('fs_test_logs_quiet', { LOG_LEVEL: 'silent' }, { logDestination: quiet.destination });
+    try {
+      await q.http().get('/health').expect(200);
+      await q.http().get('/api/nowhere').expect(404);
+    } finally {
+      await q.close();
+    }
+    expect(quiet.lines).toEqual([]);
+  });
+});
