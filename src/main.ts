@@ -35,8 +35,13 @@ function stopOnSignals(app: NestFastifyApplication, logger: AppLogger): void {
       logger.pino.flush();
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS).unref();
+    // Connections that finish their last request after the stop began would otherwise sit idle
+    // in keep-alive and hold the listener open: close each as soon as it is idle.
+    const server = app.getHttpServer() as import('node:http').Server;
+    const closeIdle = setInterval(() => server.closeIdleConnections(), 50);
     try {
       await app.close();
+      clearInterval(closeIdle);
       logger.log({ msg: 'service.stopped' }, 'main');
       await logger.flush();
       process.exit(0);

@@ -55,7 +55,7 @@ export class MetricsService implements OnModuleDestroy {
   });
 
   private productFigures: ProductFigures = async () => [];
-  private snapshot: { at: number; rows: ReturnType<ProductFigures> } | undefined;
+  private pendingRead: ReturnType<ProductFigures> | undefined;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -82,12 +82,15 @@ export class MetricsService implements OnModuleDestroy {
     this.productFigures = source;
   }
 
-  /** One database read serves both gauges of a scrape; while the database is down they are empty. */
+  /**
+   * One database read serves both gauges of a scrape (their collect() calls run together); while
+   * the database is down the gauges are empty rather than the scrape failing.
+   */
   private products(): ReturnType<ProductFigures> {
-    if (!this.snapshot || Date.now() - this.snapshot.at > 500) {
-      this.snapshot = { at: Date.now(), rows: this.productFigures().catch(() => []) };
-    }
-    return this.snapshot.rows;
+    this.pendingRead ??= this.productFigures()
+      .catch(() => [])
+      .finally(() => (this.pendingRead = undefined));
+    return this.pendingRead;
   }
 
   httpRequest(method: string, route: string, status: number, seconds: number): void {

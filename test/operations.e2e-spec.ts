@@ -1,0 +1,142 @@
+import { factories } from './factories';
+import { startTestApp, TestApp } from './helpers/test-app';
+import { sendWebhook } from './helpers/webhook';
+
+const DB = 'fs_test_operations';
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** A small parser of the Prometheus text format: fails on any line that is not a comment or a sample. */
+function parsePrometheus(text: string): { samples: Sample[]; types: Map<string, string> } {
+  const samples: Sample[] = [];
+  const types = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const type = /^# TYPE (\w+) (counter|gauge|histogram|summary|untyped)$/.exec(line);
+    if (type) {
+      types.set(type[1], type[2]);
+      continue;
+    }
+    if (line.startsWith('# HELP ')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/.exec(line);
+    if (!m) throw new Error(`not Prometheus text: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const pair of (m[2] ?? '').match(/\w+="(?:[^"\\]|\\.)*"/g) ?? []) {
+      const eq = pair.indexOf('=');
+      labels[pair.slice(0, eq)] = pair.slice(eq + 2, -1);
+    }
+    samples.push({ name: m[1], labels, value: Number(m[3]) });
+  }
+  return { samples, types };
+}
+
+describe('operations: /metrics, /health, /docs', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp(DB, { AVAILABILITY_CACHE_TTL_MS: '0', WEBHOOK_SECRET: 'ops-secret' });
+  });
+  afterAll(() => t.close());
+
+  async function scrape() {
+    const res = await t.http().get('/metrics').expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    return parsePrometheus(res.text);
+  }
+  const value = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
+    samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((sum, s) => sum + s.value, 0);
+
+  it('counts a known sequence of requests exactly', async () => {
+    const make = factories(t.dataSource);
+    const p = await make.makeProduct({ stock: 3 });
+    const before = (await scrape()).samples;
+
+    const holds = [];
+    for (let i = 0; i < 5; i++) holds.push(await t.http().post('/api/holds').send({ product_id: p.id, qty: 1 }));
+    expect(holds.map((r) => r.status)).toEqual([201, 201, 201, 409, 409]);
+    await t.http().post('/api/holds').send({ product_id: 999999, qty: 1 }).expect(404);
+    const order = await t.http().post('/api/orders').send({ hold_id: holds[0].body.id }).expect(201);
+    const event = { idempotency_key: 'evt_metrics', order_id: order.body.id, status: 'success' };
+    await sendWebhook(t, event).expect(200);
+    await sendWebhook(t, event).expect(200);
+    await sendWebhook(t, { ...event, idempotency_key: 'evt_metrics_2', status: 'failure' }).expect(200);
+    await sendWebhook(t, { idempotency_key: 'evt_metrics_3', order_id: 999999, status: 'success' }).expect(202);
+    await t.http().get('/api/nowhere/at/all').expect(404);
+
+    const { samples, types } = await scrape();
+    const delta = (name: string, labels: Record<string, string> = {}) => value(samples, name, labels) - value(before, name, labels);
+    expect(delta('holds_created_total')).toBe(3);
+    expect(delta('holds_rejected_total', { reason: 'insufficient_stock' })).toBe(2);
+    expect(delta('holds_rejected_total', { reason: 'product_not_found' })).toBe(1);
+    expect(delta('orders_created_total')).toBe(1);
+    expect(delta('webhook_events_total', { result: 'applied' })).toBe(1);
+    expect(delta('webhook_events_total', { result: 'duplicate' })).toBe(1);
+    expect(delta('webhook_events_total', { result: 'ignored' })).toBe(1);
+    expect(delta('webhook_events_total', { result: 'deferred' })).toBe(1);
+    expect(delta('http_requests_total', { route: '/api/holds', status: '201' })).toBe(3);
+    expect(delta('http_requests_total', { route: '/api/holds', status: '409' })).toBe(2);
+    expect(delta('http_requests_total', { route: '/api/holds', status: '404' })).toBe(1);
+    expect(delta('http_requests_total', { route: '/api/payments/webhook', status: '202' })).toBe(1);
+    expect(delta('http_requests_total', { route: 'unmatched', status: '404' })).toBe(1);
+    expect(delta('http_request_duration_seconds_count', { route: '/api/holds' })).toBe(6);
+    expect(delta('stock_lock_wait_seconds_count')).toBeGreaterThanOrEqual(5);
+    expect(delta('tx_retries_total')).toBe(0);
+
+    // The order was paid: one unit left stock; two holds are still active.
+    expect(value(samples, 'product_stock', { product_id: String(p.id) })).toBe(2);
+    expect(value(samples, 'product_available', { product_id: String(p.id) })).toBe(0);
+    expect(types.get('http_request_duration_seconds')).toBe('histogram');
+    expect(types.get('stock_lock_wait_seconds')).toBe('histogram');
+    expect(types.get('tx_retries_total')).toBe('counter');
+    expect(types.get('product_available')).toBe('gauge');
+    expect(samples.some((s) => s.name === 'process_cpu_user_seconds_total')).toBe(true);
+    expect(samples.some((s) => s.name === 'nodejs_eventloop_lag_seconds')).toBe(true);
+  });
+
+  it('GET /health is 200 with the database up', async () => {
+    await t.http().get('/health').expect(200, { status: 'ok', db: 'up' });
+  });
+
+  it('GET /docs-json documents every route the application serves, with its error codes', async () => {
+    const res = await t.http().get('/docs-json').expect(200);
+    const doc = res.body as { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    expect(doc.openapi).toMatch(/^3\./);
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(documented.sort()).toEqual(
+      [
+        'GET /health',
+        'GET /metrics',
+        'GET /api/products',
+        'POST /api/products',
+        'GET /api/products/{id}',
+        'PATCH /api/products/{id}',
+        'POST /api/holds',
+        'GET /api/holds/{id}',
+        'POST /api/orders',
+        'GET /api/orders',
+        'GET /api/orders/{id}',
+        'POST /api/payments/webhook',
+      ].sort(),
+    );
+    const codes = (method: string, path: string) => Object.keys(doc.paths[path][method].responses).sort();
+    expect(codes('post', '/api/holds')).toEqual(['201', '400', '404', '409', '413', '415', '422', '503']);
+    expect(codes('post', '/api/orders')).toEqual(['201', '400', '404', '409', '410', '413', '415', '422', '503']);
+    expect(codes('post', '/api/payments/webhook')).toEqual(['200', '202', '400', '401', '413', '415', '422', '503']);
+    expect(codes('patch', '/api/products/{id}')).toEqual(['200', '400', '401', '403', '404', '413', '415', '503']);
+    const holdErrors = JSON.stringify(doc.paths['/api/holds'].post.responses['409']);
+    expect(holdErrors).toContain('insufficient_stock');
+    expect(holdErrors).toContain('idempotency_key_in_flight');
+    const schemas = JSON.stringify((res.body as { components: unknown }).components);
+    for (const field of ['available', 'expires_at', 'unit_price', 'next_after_id', 'order_status', 'idempotency_key']) expect(schemas).toContain(field);
+  });
+
+  it('GET /docs serves the OpenAPI UI', async () => {
+    const res = await t.http().get('/docs').expect(200);
+    expect(res.headers['content-type']).toMatch(/text\/html/);
+    expect(res.text).toMatch(/swagger/i);
+  });
+});
