@@ -69,7 +69,7 @@ export async function startService(database: string, env: Record<string, string>
       ...process.env,
       DB_NAME: database,
       PORT: String(port),
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
       HOLD_TTL_SECONDS: '3600',
       SEED_PRODUCT_STOCK: '0',
       ...env,

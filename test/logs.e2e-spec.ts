@@ -27,7 +27,7 @@ describe('structured logs: one JSON line per request and per domain event', () =
     expect(createdLines).toHaveLength(3);
     for (const line of createdLines) {
       const res = created.find((r) => r.body.id === line.hold_id)!;
-      expect(line).toMatchObject({ level: 'info', product_id: p.id, qty: 1, request_id: res.headers['x-request-id'] });
+      expect(line).toMatchObject({ level: 'info', product_id: p.id, qty: 1, hold_id: res.body.id });
     }
     const rejected = logs.events('hold.rejected');
     expect(rejected).toHaveLength(5);

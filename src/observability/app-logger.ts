@@ -1,16 +1,14 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { LoggerService } from '@nestjs/common';
 import pino, { DestinationStream, Logger as Pino } from 'pino';
 
 /** Nest's own start-up chatter (one line per module and route): kept for `debug`. */
 const NEST_BOOT_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
 
-/** The request being served, so that every line logged while serving it names its request_id. */
-export const requestScope = new AsyncLocalStorage<{ requestId: string }>();
-
 /**
  * Structured JSON logs: one event per line, `msg` naming the event (`hold.created`, `tx.retry`,
- * `request`…), the ids involved as fields, and the `request_id` of the request being served.
+ * `request`…) and the ids involved as fields. The `request` line carries the request_id (and the
+ * response the client got carries the ids of what it created), so domain events need no
+ * per-request context: AsyncLocalStorage would tax every promise of every request.
  * The service logs through Nest's Logger (`new Logger(context).log({ msg, ...fields })`); this
  * turns each call into one pino line. Writes are asynchronous: no request waits on stdout.
  */
@@ -24,10 +22,6 @@ export class AppLogger implements LoggerService {
         base: undefined,
         timestamp: pino.stdTimeFunctions.isoTime,
         formatters: { level: (label) => ({ level: label }) },
-        mixin: () => {
-          const scope = requestScope.getStore();
-          return scope ? { request_id: scope.requestId } : {};
-        },
       },
       destination ?? pino.destination({ dest: 1, sync: false }),
     );

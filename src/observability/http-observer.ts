@@ -1,21 +1,17 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
-import { AppLogger, requestScope } from './app-logger';
+import { AppLogger } from './app-logger';
 import { MetricsService } from './metrics.service';
 
 /** The route label of requests that matched no route: a fixed value, so bots cannot add series. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
 /**
- * Per request: runs it inside its request scope (so every line it logs carries its request_id),
- * then counts it in the metrics and logs one `request` line with method, route template, status
- * and duration.
+ * Per answered request: counts it in the metrics and logs one `request` line with method, route
+ * template, status, duration and request_id.
  */
 export function observeHttp(app: NestFastifyApplication, logger: AppLogger, metrics: MetricsService): void {
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
-  fastify.addHook('onRequest', (req, _reply, done) => {
-    requestScope.run({ requestId: req.id }, done);
-  });
   fastify.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? UNMATCHED_ROUTE;
     const seconds = reply.elapsedTime / 1000;

@@ -93,10 +93,19 @@ export class MetricsService implements OnModuleDestroy {
     return this.pendingRead;
   }
 
+  /** Label-bound children per (method, route, status): the hot path skips hashing the labels. */
+  private readonly httpSeries = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
+
   httpRequest(method: string, route: string, status: number, seconds: number): void {
-    const labels = { method, route, status: String(status) };
-    this.httpRequests.inc(labels);
-    this.httpDuration.observe(labels, seconds);
+    const key = `${method} ${route} ${status}`;
+    let series = this.httpSeries.get(key);
+    if (!series) {
+      const labels = { method, route, status: String(status) };
+      series = { count: this.httpRequests.labels(labels), time: this.httpDuration.labels(labels) };
+      this.httpSeries.set(key, series);
+    }
+    series.count.inc();
+    series.time.observe(seconds);
   }
 
   holdCreated(): void {
