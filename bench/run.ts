@@ -42,6 +42,13 @@ async function runOnce(): Promise<Figures[]> {
   }
 }
 
+/** Answers by status over all runs (the table shows what every run got, not one run's share). */
+function sumStatus(all: Figures[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const f of all) for (const [code, n] of Object.entries(f.status)) out[code] = (out[code] ?? 0) + n;
+  return out;
+}
+
 function combine(runs: Figures[][]): Figures[] {
   return runs[0].map((first, i) => {
     const all = runs.map((r) => r[i]);
@@ -51,6 +58,7 @@ function combine(runs: Figures[][]): Figures[] {
       rps: median(all.map((f) => f.rps)),
       p50_ms: median(all.map((f) => f.p50_ms)),
       p99_ms: median(all.map((f) => f.p99_ms)),
+      status: sumStatus(all),
       errors: all.reduce((s, f) => s + f.errors, 0),
       timeouts: all.reduce((s, f) => s + f.timeouts, 0),
       checks: all.flatMap((f) => f.checks),
@@ -79,7 +87,7 @@ function table(results: Figures[], runs: number, env: Record<string, string | nu
   const lines = [
     `Machine: ${env.cores} × ${env.cpu}, ${env.memory_gib} GiB, Node ${env.node}, ${env.database}; service, database and load generator on the same machine. Medians of ${runs} run(s), ${DURATION} s each (commit ${env.commit}, ${env.date}).`,
     '',
-    '| scenario | connections | req/s | p50 ms | p99 ms | answers | errors | checks |',
+    '| scenario | connections | req/s | p50 ms | p99 ms | answers (all runs) | errors | checks |',
     '| --- | ---: | ---: | ---: | ---: | --- | ---: | --- |',
   ];
   for (const f of results) {

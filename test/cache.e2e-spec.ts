@@ -3,10 +3,21 @@ import { factories } from './factories';
 import { countStatements } from './helpers/statements';
 import { startTestApp, TestApp, testDbName } from './helpers/test-app';
 import { freePort } from './helpers/service-process';
+import { TcpProxy } from './helpers/tcp-proxy';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PRODUCT_READ = /FROM products p/;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function redisKeys(dbName: string): Promise<string[]> {
+  const client = createClient({ url: REDIS_URL });
+  await client.connect();
+  try {
+    return await client.keys(`flash-sale::${testDbName(dbName)}:*`);
+  } finally {
+    await client.close();
+  }
+}
 
 /** Drops this database's keys from the shared Redis, so an earlier run's entries cannot answer. */
 async function clearRedisKeys(dbName: string): Promise<void> {
@@ -133,6 +144,48 @@ describe('availability cache with Redis unreachable', () => {
       await t.http().get('/api/products').expect(200);
     } finally {
       await t.close();
+    }
+  });
+});
+
+describe('availability cache when Redis goes away while serving', () => {
+  it('falls back to the database at once, and uses Redis again when it is back', async () => {
+    const url = new URL(REDIS_URL);
+    const proxy = new TcpProxy(url.hostname, Number(url.port || 6379));
+    await proxy.up();
+    const DB = 'fs_test_cache_redis_gone';
+    await clearRedisKeys(DB);
+    const t = await startTestApp(DB, { AVAILABILITY_CACHE_TTL_MS: '60000', REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
+    try {
+      const p = await factories(t.dataSource).makeProduct({ stock: 10 });
+      const read = () => t.http().get(`/api/products/${p.id}`).expect(200);
+      await read();
+      // Cached for a minute: a change behind the application's back does not show.
+      await t.dataSource.query('UPDATE products SET reserved = 1 WHERE id = ?', [p.id]);
+      await read().expect((r) => expect(r.body.available).toBe(10));
+
+      await proxy.down();
+      const started = Date.now();
+      const during = await Promise.all(Array.from({ length: 20 }, () => read()));
+      expect(Date.now() - started).toBeLessThan(2000);
+      for (const r of during) expect(r.body).toMatchObject({ stock: 10, available: 9 });
+      await t.http().post('/api/holds').send({ product_id: p.id, qty: 2 }).expect(201);
+      await read().expect((r) => expect(r.body.available).toBe(7));
+
+      await proxy.up();
+      // Once the client has reconnected, reads store their entries in Redis again.
+      const deadline = Date.now() + 10_000;
+      let cached = false;
+      while (!cached && Date.now() < deadline) {
+        await clearRedisKeys(DB);
+        await read().expect((r) => expect(r.body.available).toBe(7));
+        cached = (await redisKeys(DB)).length > 0;
+        if (!cached) await sleep(200);
+      }
+      expect(cached).toBe(true);
+    } finally {
+      await t.close();
+      await proxy.down();
     }
   });
 });
