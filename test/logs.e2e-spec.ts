@@ -10,7 +10,7 @@ describe('structured logs: one JSON line per request and per domain event', () =
   const logs = captureLogs();
 
   beforeAll(async () => {
-    t = await startTestApp(DB, { LOG_LEVEL: 'info', AVAILABILITY_CACHE_TTL_MS: '0', HOLD_TTL_SECONDS: '1', STOCK_LOCK_WAIT_LOG_MS: '0' }, { logDestination: logs.destination });
+    t = await startTestApp(DB, { LOG_LEVEL: 'info', AVAILABILITY_CACHE_TTL_MS: '0', HOLD_TTL_SECONDS: '1', STOCK_LOCK_WAIT_LOG_MS: '0', DB_LOCK_WAIT_TIMEOUT_SECONDS: '1' }, { logDestination: logs.destination });
   });
   afterAll(() => t.close());
   beforeEach(() => logs.lines.splice(0));
@@ -82,6 +82,33 @@ describe('structured logs: one JSON line per request and per domain event', () =
     expect(logs.events('order.created')).toEqual([
       expect.objectContaining({ order_id: order.body.id, hold_id: hold.body.id, product_id: p.id, qty: 2, status: 'pending' }),
     ]);
+  });
+
+  it('a row lock held elsewhere: tx.retry per attempt, then tx.gave_up and 503, counted in tx_retries_total', async () => {
+    const p = await factories(t.dataSource).makeProduct({ stock: 5 });
+    const blocker = t.dataSource.createQueryRunner();
+    await blocker.connect();
+    try {
+      await blocker.startTransaction();
+      await blocker.query('SELECT id FROM products WHERE id = ? FOR UPDATE', [p.id]);
+      const res = await t.http().post('/api/holds').send({ product_id: p.id, qty: 1 });
+      expect(res.status).toBe(503);
+      expect(res.body).toMatchObject({ statusCode: 503, error: 'unavailable' });
+      expect(res.headers['retry-after']).toBeDefined();
+    } finally {
+      await blocker.rollbackTransaction();
+      await blocker.release();
+    }
+    expect(logs.events('tx.retry').map((l) => [l.reason, l.attempt])).toEqual([
+      ['lock_wait_timeout', 1],
+      ['lock_wait_timeout', 2],
+      ['lock_wait_timeout', 3],
+    ]);
+    expect(logs.events('tx.gave_up')).toEqual([expect.objectContaining({ level: 'warn', reason: 'lock_wait_timeout', attempt: 4 })]);
+    const metrics = (await t.http().get('/metrics').expect(200)).text;
+    expect(metrics).toMatch(/^tx_retries_total\{reason="lock_wait_timeout"\} 3$/m);
+    // The lock is gone: the same hold goes through.
+    await t.http().post('/api/holds').send({ product_id: p.id, qty: 1 }).expect(201);
   });
 
   it('LOG_LEVEL silent writes nothing', async () => {
