@@ -1,7 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ApiProperty, ApiResponse, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { DomainError } from './errors';
+import { BODY_LIMIT_BYTES } from './error-response';
+import { DomainError, InvalidJsonError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationFailedError } from './errors';
 
 /** The contract's error body, as the OpenAPI document shows it. */
 export class ErrorBody {
@@ -14,6 +15,14 @@ export class ErrorBody {
   @ApiProperty({ example: 'Only 3 units are available.' })
   message: string;
 }
+
+/** What any route with a JSON body can answer before its own rules run (the contract's order). */
+export const BODY_ERRORS: DomainError[] = [
+  new PayloadTooLargeError(BODY_LIMIT_BYTES),
+  new UnsupportedMediaTypeError(),
+  new InvalidJsonError(),
+  new ValidationFailedError([]),
+];
 
 /**
  * Documents a route's error answers from the very error classes it throws, so the document names

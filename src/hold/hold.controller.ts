@@ -1,19 +1,15 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { BODY_LIMIT_BYTES } from '../common/error-response';
 import {
-  ServiceUnavailableError,
   HoldNotFoundError,
   IdempotencyKeyInFlightError,
   IdempotencyKeyReusedError,
   InsufficientStockError,
-  InvalidJsonError,
-  PayloadTooLargeError,
   ProductNotFoundError,
-  UnsupportedMediaTypeError,
+  ServiceUnavailableError,
   ValidationFailedError,
 } from '../common/errors';
-import { ApiErrors } from '../common/openapi';
+import { ApiErrors, BODY_ERRORS } from '../common/openapi';
 import { Idempotent, IdempotencyClaimParam } from '../common/idempotency/idempotency.interceptor';
 import { IdempotencyClaim } from '../common/idempotency/idempotency.service';
 import { ParseIdPipe } from '../common/validation';
@@ -33,7 +29,7 @@ export class HoldController {
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: '1..255 printable ASCII characters; a retry with the same key and body replays the first answer.' })
   @ApiCreatedResponse({ type: HoldResponse })
   @ApiErrors(
-    new PayloadTooLargeError(BODY_LIMIT_BYTES), new UnsupportedMediaTypeError(), new InvalidJsonError(), new ValidationFailedError([]),
+    ...BODY_ERRORS,
     new ProductNotFoundError(),
     new InsufficientStockError(3),
     new IdempotencyKeyInFlightError(),

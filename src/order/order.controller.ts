@@ -1,20 +1,16 @@
 import { Body, Controller, Get, HttpCode, Injectable, Param, PipeTransform, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { BODY_LIMIT_BYTES } from '../common/error-response';
 import {
-  ServiceUnavailableError,
   HoldAlreadyUsedError,
   HoldExpiredError,
   HoldNotFoundError,
   IdempotencyKeyInFlightError,
   IdempotencyKeyReusedError,
-  InvalidJsonError,
   OrderNotFoundError,
-  PayloadTooLargeError,
-  UnsupportedMediaTypeError,
+  ServiceUnavailableError,
   ValidationFailedError,
 } from '../common/errors';
-import { ApiErrors } from '../common/openapi';
+import { ApiErrors, BODY_ERRORS } from '../common/openapi';
 import { Idempotent, IdempotencyClaimParam } from '../common/idempotency/idempotency.interceptor';
 import { IdempotencyClaim } from '../common/idempotency/idempotency.service';
 import { ParseIdPipe } from '../common/validation';
@@ -42,7 +38,7 @@ export class OrderController {
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: '1..255 printable ASCII characters; a retry with the same key and body replays the first answer.' })
   @ApiCreatedResponse({ type: OrderResponse, description: 'pending, or already paid/cancelled when its payment arrived first.' })
   @ApiErrors(
-    new PayloadTooLargeError(BODY_LIMIT_BYTES), new UnsupportedMediaTypeError(), new InvalidJsonError(), new ValidationFailedError([]),
+    ...BODY_ERRORS,
     new HoldNotFoundError(),
     new HoldAlreadyUsedError(5),
     new IdempotencyKeyInFlightError(),

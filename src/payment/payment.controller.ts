@@ -1,17 +1,8 @@
 import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { BODY_LIMIT_BYTES } from '../common/error-response';
-import {
-  ServiceUnavailableError,
-  IdempotencyKeyReusedError,
-  InvalidJsonError,
-  InvalidSignatureError,
-  PayloadTooLargeError,
-  UnsupportedMediaTypeError,
-  ValidationFailedError,
-} from '../common/errors';
-import { ApiErrors } from '../common/openapi';
+import { IdempotencyKeyReusedError, InvalidSignatureError, ServiceUnavailableError } from '../common/errors';
+import { ApiErrors, BODY_ERRORS } from '../common/openapi';
 import { SignedWebhook } from '../common/route-auth';
 import { PaymentWebhookDto } from './dto/payment-webhook.dto';
 import { WebhookResponse } from './dto/webhook.response';
@@ -30,14 +21,7 @@ export class PaymentController {
   @ApiHeader({ name: 'X-Signature', required: true, description: 'sha256=<hex HMAC-SHA256 of the raw body with WEBHOOK_SECRET>' })
   @ApiOkResponse({ type: WebhookResponse, description: 'applied, duplicate or ignored.' })
   @ApiAcceptedResponse({ type: WebhookResponse, description: 'deferred: the order does not exist yet; the event is stored.' })
-  @ApiErrors(
-    new PayloadTooLargeError(BODY_LIMIT_BYTES),
-    new UnsupportedMediaTypeError(),
-    new InvalidSignatureError(),
-    new InvalidJsonError(),
-    new ValidationFailedError([]),
-    new IdempotencyKeyReusedError(),
-  )
+  @ApiErrors(...BODY_ERRORS, new InvalidSignatureError(), new IdempotencyKeyReusedError())
   async webhook(@Body() dto: PaymentWebhookDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<WebhookResponse> {
     const response = await this.payments.handleWebhook(dto);
     if (response.result === 'deferred') reply.status(202);

@@ -1,17 +1,13 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { BODY_LIMIT_BYTES } from '../common/error-response';
 import {
-  ServiceUnavailableError,
   AdminDisabledError,
-  InvalidJsonError,
-  PayloadTooLargeError,
   ProductNotFoundError,
+  ServiceUnavailableError,
   UnauthorizedError,
-  UnsupportedMediaTypeError,
   ValidationFailedError,
 } from '../common/errors';
-import { ApiErrors } from '../common/openapi';
+import { ApiErrors, BODY_ERRORS } from '../common/openapi';
 import { AdminOnly } from '../common/route-auth';
 import { ParseIdPipe } from '../common/validation';
 import { ProductCacheInterceptor } from './cache/product-cache.interceptor';
@@ -50,7 +46,7 @@ export class ProductController {
   @AdminOnly()
   @ApiBearerAuth('admin')
   @ApiCreatedResponse({ type: ProductResponse })
-  @ApiErrors(new PayloadTooLargeError(BODY_LIMIT_BYTES), new UnsupportedMediaTypeError(), new InvalidJsonError(), new ValidationFailedError([]), new UnauthorizedError(), new AdminDisabledError())
+  @ApiErrors(...BODY_ERRORS, new UnauthorizedError(), new AdminDisabledError())
   create(@Body() dto: CreateProductDto): Promise<ProductResponse> {
     return this.admin.create(dto);
   }
@@ -59,7 +55,7 @@ export class ProductController {
   @AdminOnly()
   @ApiBearerAuth('admin')
   @ApiOkResponse({ type: ProductResponse, description: 'Adds `restock` units to stock; always fresh.' })
-  @ApiErrors(new PayloadTooLargeError(BODY_LIMIT_BYTES), new UnsupportedMediaTypeError(), new InvalidJsonError(), new ValidationFailedError([]), new UnauthorizedError(), new AdminDisabledError(), new ProductNotFoundError())
+  @ApiErrors(...BODY_ERRORS, new UnauthorizedError(), new AdminDisabledError(), new ProductNotFoundError())
   restock(@Param('id', ParseIdPipe) id: number, @Body() dto: RestockProductDto): Promise<ProductResponse> {
     return this.admin.restock(id, dto);
   }
