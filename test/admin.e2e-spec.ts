@@ -40,6 +40,17 @@ describe('admin routes: setting up a sale', () => {
     expect(listed).toEqual(res.body);
   });
 
+  it('a restock that would take stock past 2^53-1 is 400 and changes nothing', async () => {
+    const created = await t.http().post('/api/products').set(auth).send({ name: 'Near the limit', price: '1.00', stock: 0 }).expect(201);
+    const id = created.body.id as number;
+    await t.dataSource.query('UPDATE products SET stock = ? WHERE id = ?', [Number.MAX_SAFE_INTEGER - 5, id]);
+    const res = await t.http().patch(`/api/products/${id}`).set(auth).send({ restock: 10 }).expect(400);
+    expect(res.body).toMatchObject({ statusCode: 400, error: 'validation_failed', details: [{ field: 'restock' }] });
+    const [row] = await t.dataSource.query('SELECT CAST(stock AS CHAR) AS stock FROM products WHERE id = ?', [id]);
+    expect(row.stock).toBe(String(Number.MAX_SAFE_INTEGER - 5));
+    await t.http().patch(`/api/products/${id}`).set(auth).send({ restock: 5 }).expect(200).expect((r) => expect(r.body.stock).toBe(Number.MAX_SAFE_INTEGER));
+  });
+
   it('PATCH of an unknown product is 404 product_not_found', async () => {
     const res = await t.http().patch('/api/products/999999').set(auth).send({ restock: 5 }).expect(404);
     expect(res.body).toMatchObject({ statusCode: 404, error: 'product_not_found' });

@@ -148,14 +148,41 @@ describe('availability cache with Redis unreachable', () => {
   });
 });
 
+/** An application whose Redis (entries cached for a minute) is reached through a relay the test controls. */
+async function startBehindRedisRelay(dbName: string): Promise<{ t: TestApp; proxy: TcpProxy }> {
+  const url = new URL(REDIS_URL);
+  const proxy = new TcpProxy(url.hostname, Number(url.port || 6379));
+  await proxy.up();
+  await clearRedisKeys(dbName);
+  const t = await startTestApp(dbName, { AVAILABILITY_CACHE_TTL_MS: '60000', REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
+  return { t, proxy };
+}
+
+describe('availability cache when Redis hangs', () => {
+  it('gives up on Redis after a short timeout and answers from the database', async () => {
+    const DB = 'fs_test_cache_redis_hung';
+    const { t, proxy } = await startBehindRedisRelay(DB);
+    try {
+      const p = await factories(t.dataSource).makeProduct({ stock: 10 });
+      await t.http().get(`/api/products/${p.id}`).expect(200);
+      // Connected, but from now on Redis answers nothing.
+      proxy.stall();
+      await t.dataSource.query('UPDATE products SET reserved = 1 WHERE id = ?', [p.id]);
+      const started = Date.now();
+      const reads = await Promise.all(Array.from({ length: 10 }, () => t.http().get(`/api/products/${p.id}`)));
+      expect(Date.now() - started).toBeLessThan(2000);
+      for (const r of reads) expect(r.body).toMatchObject({ stock: 10, available: 9 });
+    } finally {
+      await t.close();
+      await proxy.down();
+    }
+  });
+});
+
 describe('availability cache when Redis goes away while serving', () => {
   it('falls back to the database at once, and uses Redis again when it is back', async () => {
-    const url = new URL(REDIS_URL);
-    const proxy = new TcpProxy(url.hostname, Number(url.port || 6379));
-    await proxy.up();
     const DB = 'fs_test_cache_redis_gone';
-    await clearRedisKeys(DB);
-    const t = await startTestApp(DB, { AVAILABILITY_CACHE_TTL_MS: '60000', REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
+    const { t, proxy } = await startBehindRedisRelay(DB);
     try {
       const p = await factories(t.dataSource).makeProduct({ stock: 10 });
       const read = () => t.http().get(`/api/products/${p.id}`).expect(200);

@@ -123,16 +123,33 @@ const json = (method: Method, path: string, b: unknown, headers: Record<string, 
   headers,
 });
 
+/** Holds granted during the run, newest last: plausible orders are made from them. */
+const grantedHolds: number[] = [];
+
 /** Well-formed requests with mostly valid values, so that the state really moves while fuzzing. */
 const plausibleProbe: fc.Arbitrary<Probe> = fc.oneof(
-  fc.record({ product_id: fc.integer({ min: 1, max: 5 }), qty: fc.integer({ min: 0, max: 11 }) }).map((b) => json('POST', '/api/holds', b)),
-  fc.integer({ min: 1, max: 80 }).map((holdId) => json('POST', '/api/orders', { hold_id: holdId })),
-  fc
-    .record({ idempotency_key: fc.string({ minLength: 1, maxLength: 6 }), order_id: fc.integer({ min: 1, max: 50 }), status: fc.constantFrom('success', 'failure') })
-    .map((b) => json('POST', '/api/payments/webhook', b, { 'x-signature': signBody(JSON.stringify(b), SECRET) })),
-  fc
-    .record({ id: fc.integer({ min: 1, max: 5 }), restock: fc.integer({ min: 1, max: 3 }) })
-    .map((b) => json('PATCH', `/api/products/${b.id}`, { restock: b.restock }, { authorization: `Bearer ${ADMIN_TOKEN}` })),
+  {
+    weight: 3,
+    arbitrary: fc
+      .record({ product_id: fc.integer({ min: 1, max: 5 }), qty: fc.integer({ min: 0, max: 11 }) })
+      .map((b) => json('POST', '/api/holds', b)),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.nat({ max: 7 }).map((back) => json('POST', '/api/orders', { hold_id: grantedHolds[grantedHolds.length - 1 - back] ?? back + 1 })),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({ idempotency_key: fc.string({ minLength: 1, maxLength: 6 }), order_id: fc.integer({ min: 1, max: 50 }), status: fc.constantFrom('success', 'failure') })
+      .map((b) => json('POST', '/api/payments/webhook', b, { 'x-signature': signBody(JSON.stringify(b), SECRET) })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .record({ id: fc.integer({ min: 1, max: 5 }), restock: fc.integer({ min: 1, max: 3 }) })
+      .map((b) => json('PATCH', `/api/products/${b.id}`, { restock: b.restock }, { authorization: `Bearer ${ADMIN_TOKEN}` })),
+  },
 );
 
 const probe: fc.Arbitrary<Probe> = fc.oneof({ weight: 2, arbitrary: plausibleProbe }, { weight: 3, arbitrary: randomProbe });
@@ -144,7 +161,7 @@ describe('hostile input, generated: never a 5xx, always the contract error body,
   beforeAll(async () => {
     t = await startTestApp(DB, { WEBHOOK_SECRET: SECRET, ADMIN_TOKEN, AVAILABILITY_CACHE_TTL_MS: '0', HOLD_TTL_SECONDS: '3' });
     const make = factories(t.dataSource);
-    for (const stock of [5, 20, 1, 50]) initial.set((await make.makeProduct({ stock })).id, stock);
+    for (const stock of [5, 200, 1, 500]) initial.set((await make.makeProduct({ stock })).id, stock);
   });
   afterAll(() => t.close());
 
@@ -154,6 +171,7 @@ describe('hostile input, generated: never a 5xx, always the contract error body,
     const res = await fetch(t.url + p.path, { method: p.method, headers, body: p.body });
     const text = await res.text();
     countAdminStock(p, res.status, text);
+    if (p.method === 'POST' && p.path === '/api/holds' && res.status === 201) grantedHolds.push((JSON.parse(text) as { id: number }).id);
     return { status: res.status, text, contentType: res.headers.get('content-type') ?? '', requestId: res.headers.get('x-request-id') };
   }
 

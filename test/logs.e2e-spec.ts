@@ -111,6 +111,19 @@ describe('structured logs: one JSON line per request and per domain event', () =
     await t.http().post('/api/holds').send({ product_id: p.id, qty: 1 }).expect(201);
   });
 
+  it('a row-lock wait under STOCK_LOCK_WAIT_LOG_MS is not logged', async () => {
+    const lines = captureLogs();
+    const q = await startTestApp('fs_test_logs_threshold', { LOG_LEVEL: 'info', STOCK_LOCK_WAIT_LOG_MS: '60000' }, { logDestination: lines.destination });
+    try {
+      const p = await factories(q.dataSource).makeProduct({ stock: 5 });
+      await Promise.all(Array.from({ length: 5 }, () => q.http().post('/api/holds').send({ product_id: p.id, qty: 1 }).expect(201)));
+    } finally {
+      await q.close();
+    }
+    expect(lines.events('hold.created')).toHaveLength(5);
+    expect(lines.events('stock.lock_wait')).toEqual([]);
+  });
+
   it('LOG_LEVEL silent writes nothing', async () => {
     const quiet = captureLogs();
     const q = await startTestApp('fs_test_logs_quiet', { LOG_LEVEL: 'silent' }, { logDestination: quiet.destination });

@@ -13,7 +13,10 @@ export function createHttpAdapter(): FastifyAdapter {
     bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => acceptedRequestId(req.headers['x-request-id']) ?? randomUUID(),
-    return503OnClosing: true,
+    // While stopping, Fastify would answer requests on open connections with its own 503 body
+    // (not the contract's, no Retry-After). They are served normally instead: the pool stays open
+    // until the listener has drained, and each such answer closes its connection.
+    return503OnClosing: false,
   });
 }
 

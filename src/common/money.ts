@@ -2,14 +2,13 @@
 
 /** A price as the API takes it: up to 10 integer digits (DECIMAL(12,2)) and exactly two places. */
 export const MONEY_PATTERN = /^(\d{1,10})\.(\d{2})$/;
-const MONEY = MONEY_PATTERN;
 
 export function isMoney(value: unknown): value is string {
-  return typeof value === 'string' && MONEY.test(value);
+  return typeof value === 'string' && MONEY_PATTERN.test(value);
 }
 
 export function toCents(value: string): bigint {
-  const m = MONEY.exec(value);
+  const m = MONEY_PATTERN.exec(value);
   if (!m) throw new Error(`not a money string: ${value}`);
   return BigInt(m[1]) * 100n + BigInt(m[2]);
 }

@@ -1,4 +1,4 @@
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** What the product gauges show: read from the database at scrape time. */
@@ -10,7 +10,7 @@ export type ProductFigures = () => Promise<Array<{ id: number; stock: number; av
  * committed; the product gauges are read from the database when scraped.
  */
 @Injectable()
-export class MetricsService implements OnModuleDestroy {
+export class MetricsService {
   readonly registry = new Registry();
 
   private readonly httpRequests = new Counter({
@@ -134,9 +134,5 @@ export class MetricsService implements OnModuleDestroy {
 
   stockLockWait(seconds: number): void {
     this.lockWait.observe(seconds);
-  }
-
-  onModuleDestroy(): void {
-    this.registry.clear();
   }
 }

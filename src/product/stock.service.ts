@@ -15,7 +15,6 @@ export interface Reservation {
   seen: number[];
   /** The time read after the product row was locked; holds are stamped with it. */
   now: Date;
-  price: string;
 }
 
 /**
@@ -55,7 +54,7 @@ export class StockService {
       await runner.query('UPDATE products SET reserved = reserved + ?, updated_at = ? WHERE id = ?', [units, now, productId]);
       this.refreshAfterCommit(runner, productId);
     }
-    return { granted, seen, now, price: product.price };
+    return { granted, seen, now };
   }
 
   /**
@@ -113,7 +112,7 @@ export class StockService {
     const started = process.hrtime.bigint();
     const product = await runner.manager
       .createQueryBuilder(Product, 'p')
-      .select(['p.id', 'p.price', 'p.stock', 'p.reserved'])
+      .select(['p.id', 'p.stock', 'p.reserved'])
       .where('p.id = :productId', { productId })
       .setLock('pessimistic_write')
       .getOne();

@@ -1,13 +1,15 @@
 import { createConnection, createServer, Server, Socket } from 'node:net';
 
 /**
- * A TCP relay in front of the database, for outage tests: `down()` closes the listener and cuts
- * every open connection (the database seems gone: connections reset, new ones refused), `up()`
- * listens again on the same port.
+ * A TCP relay in front of a server, for outage tests: `down()` closes the listener and cuts every
+ * open connection (the server seems gone: connections reset, new ones refused), `up()` listens
+ * again on the same port, `stall()` keeps the connections open but forwards nothing more (the
+ * server seems hung).
  */
 export class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private stalled = false;
   port = 0;
 
   constructor(
@@ -23,7 +25,8 @@ export class TcpProxy {
         s.on('close', () => this.sockets.delete(s));
         s.on('error', () => s.destroy());
       }
-      client.pipe(upstream).pipe(client);
+      client.on('data', (chunk: Buffer) => this.stalled || upstream.write(chunk));
+      upstream.on('data', (chunk: Buffer) => this.stalled || client.write(chunk));
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
@@ -34,6 +37,10 @@ export class TcpProxy {
     const address = server.address();
     this.port = typeof address === 'object' && address ? address.port : 0;
     this.server = server;
+  }
+
+  stall(): void {
+    this.stalled = true;
   }
 
   async down(): Promise<void> {
