@@ -4,6 +4,9 @@
  * 1,000 units, checking after each hold run in the database that nothing was oversold or lost.
  * BENCH_RUNS repeats the set and reports the median of each figure; BENCH_DURATION is the
  * seconds of each measured run. Results go to bench/results/latest.{json,md}.
+ *
+ * BENCH_COMPARE_NODE=/path/to/node runs every set twice, alternating between the project's Node
+ * and that binary (so both see the same noise of a shared machine), and reports both side by side.
  */
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -16,6 +19,7 @@ const DATABASE = process.env.BENCH_DB_NAME ?? 'flash_sale_bench';
 const RUNS = Number(process.env.BENCH_RUNS ?? 1);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const OUT = join(__dirname, 'results');
+const COMPARE_NODE = process.env.BENCH_COMPARE_NODE;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -24,9 +28,9 @@ function median(values: number[]): number {
 }
 
 /** One set of the three scenarios on a fresh database and a fresh service. */
-async function runOnce(): Promise<Figures[]> {
+async function runOnce(node: string): Promise<Figures[]> {
   await dropDatabase(DATABASE);
-  const service = await startService(DATABASE, { DB_POOL_SIZE: process.env.DB_POOL_SIZE ?? '20' });
+  const service = await startService(DATABASE, { DB_POOL_SIZE: process.env.DB_POOL_SIZE ?? '20' }, node);
   const db = await connectDb(DATABASE);
   try {
     const readProduct = await createProduct(db, 'Read product', 100);
@@ -66,6 +70,10 @@ function combine(runs: Figures[][]): Figures[] {
   });
 }
 
+function nodeVersion(node: string): string {
+  return execSync(`"${node}" --version`).toString().trim();
+}
+
 function machine(): Record<string, string | number> {
   const git = (cmd: string) => {
     try {
@@ -78,7 +86,7 @@ function machine(): Record<string, string | number> {
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
     memory_gib: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
+    node: nodeVersion(process.execPath),
     commit: git('git rev-parse --short HEAD'),
   };
 }
@@ -101,22 +109,32 @@ function table(results: Figures[], runs: number, env: Record<string, string | nu
 }
 
 async function main(): Promise<void> {
-  const runs: Figures[][] = [];
+  const nodes = [process.execPath, ...(COMPARE_NODE ? [COMPARE_NODE] : [])];
+  const runs = new Map<string, Figures[][]>(nodes.map((n) => [n, []]));
   for (let i = 0; i < RUNS; i++) {
-    process.stdout.write(`run ${i + 1} of ${RUNS}…\n`);
-    runs.push(await runOnce());
+    for (const node of nodes) {
+      process.stdout.write(`run ${i + 1} of ${RUNS} on Node ${nodeVersion(node)}…\n`);
+      runs.get(node)!.push(await runOnce(node));
+    }
   }
-  const results = combine(runs);
   const db = await connectDb('mysql');
   const [[{ version }]] = (await db.query('SELECT VERSION() AS version')) as unknown as [Array<{ version: string }>];
   await db.end();
   const env = { ...machine(), database: version, date: new Date().toISOString() };
   mkdirSync(OUT, { recursive: true });
-  writeFileSync(join(OUT, 'latest.json'), JSON.stringify({ machine: env, runs: RUNS, duration_s: DURATION, results, each_run: runs }, null, 2) + '\n');
-  const md = table(results, RUNS, env);
+  const failed: string[] = [];
+  const json: Record<string, unknown>[] = [];
+  let md = '';
+  for (const node of nodes) {
+    const results = combine(runs.get(node)!);
+    const nodeEnv = { ...env, node: nodeVersion(node) };
+    json.push({ machine: nodeEnv, runs: RUNS, duration_s: DURATION, results, each_run: runs.get(node) });
+    md += (md ? '\n' : '') + table(results, RUNS, nodeEnv);
+    failed.push(...results.flatMap((f) => f.checks.filter((c) => !c.ok).map((c) => `${nodeEnv.node} ${f.scenario} (${f.connections}): ${c.name}: ${c.detail}`)));
+  }
+  writeFileSync(join(OUT, 'latest.json'), JSON.stringify(json.length === 1 ? json[0] : json, null, 2) + '\n');
   writeFileSync(join(OUT, 'latest.md'), md);
   process.stdout.write('\n' + md);
-  const failed = results.flatMap((f) => f.checks.filter((c) => !c.ok).map((c) => `${f.scenario} (${f.connections}): ${c.name}: ${c.detail}`));
   for (const line of failed) process.stderr.write(`FAIL ${line}\n`);
   await dropDatabase(DATABASE);
   process.exit(failed.length > 0 ? 1 : 0);

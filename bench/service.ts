@@ -59,12 +59,12 @@ async function waitHealthy(url: string, child: ChildProcess, stderr: () => strin
 
 /**
  * Starts the built service (`dist/main.js`) on a free port against the bench database: holds live
- * an hour (nothing expires during a run) and only warnings are logged.
+ * an hour (nothing expires during a run). `node` is the runtime binary (the bench's own by default).
  */
-export async function startService(database: string, env: Record<string, string> = {}): Promise<Service> {
+export async function startService(database: string, env: Record<string, string> = {}, node = process.execPath): Promise<Service> {
   const port = await freePort();
   let stderr = '';
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(node, [MAIN], {
     env: {
       ...process.env,
       DB_NAME: database,
