@@ -2,12 +2,13 @@ import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import { AppModule } from './app.module';
-import { createHttpAdapter, configureHttp } from './common/http-setup';
+import { configureHttp, createHttpAdapter } from './http/http-setup';
 import { AppConfig } from './config/config';
 import { dataSourceOptions } from './database/data-source';
 import { ensureDatabase, migrateAndSeed } from './database/prepare-database';
-import { setUpApiDocs } from './common/openapi';
+import { setUpApiDocs } from './http/openapi';
 import { AppLogger } from './observability/app-logger';
+import { ProductSeeder } from './product/product.seeder';
 import { observeHttp } from './observability/http-observer';
 import { MetricsService } from './observability/metrics.service';
 import type { DestinationStream } from 'pino';
@@ -32,7 +33,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     const migrator = new DataSource({ ...dataSourceOptions(config, dbType), poolSize: 2 });
     await migrator.initialize();
     try {
-      await migrateAndSeed(migrator, config, options.seed !== false);
+      await migrateAndSeed(migrator, config, options.seed !== false ? (ds) => new ProductSeeder(ds, config).run() : undefined);
     } finally {
       await migrator.destroy();
     }

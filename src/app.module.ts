@@ -2,11 +2,13 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
-import { JsonBodyGuard, RouteAuthGuard } from './common/request-guards';
-import { createValidationPipe } from './common/validation';
+import { AvailabilityCacheModule } from './cache/cache.module';
+import { CheckoutModule } from './checkout/checkout.module';
+import { JsonBodyGuard, RouteAuthGuard } from './http/request-guards';
+import { createValidationPipe } from './http/validation';
 import { APP_CONFIG, AppConfig, DbType } from './config/config';
 import { DatabaseModule } from './database/database.module';
-import { IdempotencyModule } from './common/idempotency/idempotency.module';
+import { IdempotencyModule } from './idempotency/idempotency.module';
 import { HealthModule } from './health/health.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { HoldModule } from './hold/hold.module';
@@ -42,11 +44,13 @@ export class AppModule {
         ScheduleModule.forRoot(),
         ObservabilityModule,
         HealthModule,
+        AvailabilityCacheModule,
         IdempotencyModule,
-        ProductModule,
         HoldModule,
+        ProductModule,
         OrderModule,
         PaymentModule,
+        CheckoutModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -1,5 +1,5 @@
 import { createConnection, Connection } from 'mysql2/promise';
-import { signBody } from '../src/common/signature';
+import { signBody } from '../src/http/signature';
 import { resetDatabase, TEST_ENV, testDbName } from './helpers/test-app';
 import { ServiceProcess, startService, stopService } from './helpers/service-process';
 

@@ -1,4 +1,4 @@
-import { HoldExpiryJob } from '../src/hold/hold-expiry.job';
+import { HoldExpiryJob } from '../src/checkout/hold-expiry.job';
 import { factories } from './factories';
 import { startTestApp, TestApp } from './helpers/test-app';
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { signBody } from '../src/common/signature';
+import { signBody } from '../src/http/signature';
 import { factories } from './factories';
 import { startTestApp, TestApp } from './helpers/test-app';
 

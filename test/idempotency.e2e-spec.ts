@@ -1,4 +1,4 @@
-import { IdempotencyService } from '../src/common/idempotency/idempotency.service';
+import { IdempotencyPurgeJob } from '../src/idempotency/idempotency-purge.job';
 import { factories } from './factories';
 import { startTestApp, TestApp } from './helpers/test-app';
 
@@ -113,7 +113,7 @@ describe('Idempotency-Key on POST /api/holds and POST /api/orders', () => {
       'INSERT INTO idempotency_keys (scope, idem_key, request_hash, status_code, response_body, created_at) VALUES (?, ?, ?, ?, ?, ?)',
       ['holds', newKey(), 'y'.repeat(64), 201, '{"id":2}', old],
     );
-    await expect(t.app.get(IdempotencyService).purge()).resolves.toBeGreaterThanOrEqual(1);
+    await expect(t.app.get(IdempotencyPurgeJob).purge()).resolves.toBeGreaterThanOrEqual(1);
     const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM idempotency_keys WHERE created_at <= ?', [new Date(Date.now() - 24 * 3600 * 1000)]);
     expect(Number(n)).toBe(0);
   });

@@ -1,7 +1,7 @@
 import { factories } from './factories';
 import { captureLogs, startTestApp, TestApp } from './helpers/test-app';
 import { sendWebhook } from './helpers/webhook';
-import { HoldExpiryJob } from '../src/hold/hold-expiry.job';
+import { HoldExpiryJob } from '../src/checkout/hold-expiry.job';
 
 const DB = 'fs_test_logs';
 

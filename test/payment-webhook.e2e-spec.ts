@@ -1,4 +1,4 @@
-import { signBody } from '../src/common/signature';
+import { signBody } from '../src/http/signature';
 import { factories } from './factories';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { sendWebhook } from './helpers/webhook';

@@ -1,4 +1,3 @@
-import { HoldIdAllocator } from '../src/hold/hold-ids';
 import { factories } from './factories';
 import { countStatements } from './helpers/statements';
 import { startTestApp, TestApp } from './helpers/test-app';
@@ -75,22 +74,28 @@ describe('holds never oversell (real MariaDB, real HTTP, real concurrency)', () 
     }
   });
 
-  it('reads the ids of a multi-row insert back when they may not be consecutive', async () => {
-    const p = await make.makeProduct({ stock: 10 });
-    const now = new Date();
-    const runner = t.dataSource.createQueryRunner();
+  it('on a server without INSERT … RETURNING (DB_TYPE=mysql) reads the ids of a batch back, each answer its own hold', async () => {
+    const mysqlTyped = await startTestApp(DB, { AVAILABILITY_CACHE_TTL_MS: '0', DB_TYPE: 'mysql' }, { fresh: false });
     try {
-      await runner.connect();
-      const rows = [1, 2, 3].map((qty) => [p.id, qty, 'active', now, now]);
-      const result = await runner.query('INSERT INTO holds (product_id, qty, status, expires_at, created_at) VALUES ?', [rows]);
-      const readBack = new HoldIdAllocator(t.dataSource, false);
-      const ids = await readBack.idsOf(runner, p.id, Number(result.insertId), 3);
-      const stored = await runner.query('SELECT id, qty FROM holds WHERE product_id = ? ORDER BY id', [p.id]);
-      expect(stored.map((r: { id: number }) => Number(r.id))).toEqual(ids);
-      expect(stored.map((r: { qty: number }) => Number(r.qty))).toEqual([1, 2, 3]);
-      await expect(new HoldIdAllocator(t.dataSource).idsOf(runner, p.id, Number(result.insertId), 3)).resolves.toEqual(ids);
+      const p = await make.makeProduct({ stock: 150 });
+      const qtys = Array.from({ length: 60 }, (_, i) => (i % 3) + 1);
+      const { result: results, statements } = await countStatements(
+        mysqlTyped.dataSource,
+        () => Promise.all(qtys.map((qty) => mysqlTyped.http().post('/api/holds').send({ product_id: p.id, qty }))),
+        /INSERT INTO holds|SELECT id FROM holds FORCE INDEX/,
+      );
+      expect(results.every((r) => r.status === 201)).toBe(true);
+      const inserts = statements.filter((q) => q.startsWith('INSERT'));
+      expect(inserts.every((q) => !q.includes('RETURNING'))).toBe(true);
+      expect(inserts.length).toBeLessThan(results.length);
+      expect(statements.some((q) => q.startsWith('SELECT id FROM holds'))).toBe(true);
+      expect(new Set(results.map((r) => r.body.id)).size).toBe(results.length);
+      const stored: Array<{ id: number; qty: number }> = await t.dataSource.query('SELECT id, qty FROM holds WHERE product_id = ?', [p.id]);
+      const qtyById = new Map(stored.map((h) => [Number(h.id), Number(h.qty)]));
+      expect(qtyById.size).toBe(results.length);
+      for (const [i, r] of results.entries()) expect(qtyById.get(r.body.id as number)).toBe(qtys[i]);
     } finally {
-      await runner.release();
+      await mysqlTyped.close();
     }
   });
 

@@ -1,27 +1,12 @@
 import { DataSource } from 'typeorm';
 import { MysqlDataSourceOptions } from 'typeorm/driver/mysql/MysqlDataSourceOptions';
 import { AppConfig, DbType } from '../config/config';
-import { Product } from '../product/product.entity';
-import { Hold } from '../hold/hold.entity';
-import { Order } from '../order/order.entity';
-import { CheckoutCore1764000000000 } from './migrations/1764000000000-CheckoutCore';
-import { PaymentEvents1764000000001 } from './migrations/1764000000001-PaymentEvents';
-import { PaymentEvent } from '../payment/payment-event.entity';
-import { IdempotencyKeys1764000000002 } from './migrations/1764000000002-IdempotencyKeys';
-import { OrderTotalWidth1764000000003 } from './migrations/1764000000003-OrderTotalWidth';
-import { IdempotencyKey } from '../common/idempotency/idempotency-key.entity';
-
-export const ENTITIES = [Product, Hold, Order, PaymentEvent, IdempotencyKey];
-export const MIGRATIONS = [
-  CheckoutCore1764000000000,
-  PaymentEvents1764000000001,
-  IdempotencyKeys1764000000002,
-  OrderTotalWidth1764000000003,
-];
+import { MIGRATIONS } from './migrations';
 
 /**
- * The one TypeORM data source definition, used by the app (TypeOrmModule) and the CLI
- * (ormconfig.ts). `synchronize` stays off: the schema changes only through migrations.
+ * The one TypeORM data source definition, used by the app (TypeOrmModule, where each module
+ * registers its own entities) and the CLI (ormconfig.ts, which finds them by file name).
+ * `synchronize` stays off: the schema changes only through migrations.
  */
 export function dataSourceOptions(config: AppConfig, type: DbType): MysqlDataSourceOptions {
   return {
@@ -38,7 +23,6 @@ export function dataSourceOptions(config: AppConfig, type: DbType): MysqlDataSou
     bigNumberStrings: false,
     connectTimeout: config.db.connectTimeoutMs,
     poolSize: config.db.poolSize,
-    entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     synchronize: false,

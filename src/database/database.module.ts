@@ -1,9 +1,15 @@
-import { DynamicModule, Inject, Module, OnModuleInit } from '@nestjs/common';
+import { DynamicModule, Global, Inject, Module, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig, DbType } from '../config/config';
 import { configureSessions, dataSourceOptions } from './data-source';
+import { TransactionService } from './transaction.service';
 
+/**
+ * The pool (entities are registered by their own modules through TypeOrmModule.forFeature and
+ * picked up by autoLoadEntities) and the TransactionService every use case opens its transaction with.
+ */
+@Global()
 @Module({})
 export class DatabaseModule implements OnModuleInit {
   constructor(
@@ -14,7 +20,9 @@ export class DatabaseModule implements OnModuleInit {
   static forRoot(config: AppConfig, type: DbType): DynamicModule {
     return {
       module: DatabaseModule,
-      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(config, type), retryAttempts: 0 })],
+      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(config, type), autoLoadEntities: true, retryAttempts: 0 })],
+      providers: [TransactionService],
+      exports: [TransactionService],
     };
   }
 

@@ -1,7 +1,6 @@
 import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import { AppConfig, DbType } from '../config/config';
-import { ProductSeeder } from './seeds/product.seeder';
 
 /**
  * Creates the database when it is missing and tells which server speaks: TypeORM needs
@@ -27,19 +26,18 @@ export async function ensureDatabase(config: AppConfig): Promise<DbType> {
   }
 }
 
-
 /**
- * Runs pending migrations and seeds the demo product, under a named lock so that several
+ * Runs pending migrations and then `seed` (the demo product), under a named lock so that several
  * instances starting together do it once.
  */
-export async function migrateAndSeed(dataSource: DataSource, config: AppConfig, seed = true): Promise<void> {
+export async function migrateAndSeed(dataSource: DataSource, config: AppConfig, seed?: (dataSource: DataSource) => Promise<unknown>): Promise<void> {
   const lock = `flash_sale_migrations:${config.db.name}`;
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
     await runner.query('SELECT GET_LOCK(?, 60)', [lock]);
     await dataSource.runMigrations({ transaction: 'each' });
-    if (seed) await new ProductSeeder(dataSource, config).run();
+    if (seed) await seed(dataSource);
   } finally {
     await runner.query('SELECT RELEASE_LOCK(?)', [lock]).catch(() => undefined);
     await runner.release();

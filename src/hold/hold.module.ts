@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
-import { ProductModule } from '../product/product.module';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { HoldController } from './hold.controller';
-import { HoldExpiryJob } from './hold-expiry.job';
+import { Hold } from './hold.entity';
 import { HoldService } from './hold.service';
 
+/** Owns the holds table. Knows nothing of products or orders; the use cases above combine them. */
 @Module({
-  imports: [ProductModule],
+  imports: [TypeOrmModule.forFeature([Hold])],
   controllers: [HoldController],
-  providers: [HoldService, HoldExpiryJob],
-  exports: [HoldService, HoldExpiryJob],
+  providers: [HoldService],
+  exports: [HoldService],
 })
 export class HoldModule {}

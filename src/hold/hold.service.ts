@@ -1,126 +1,112 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, QueryRunner } from 'typeorm';
-import { APP_CONFIG, AppConfig } from '../config/config';
-import { HoldNotFoundError, InsufficientStockError, ProductNotFoundError, ValidationFailedError } from '../common/errors';
-import { MetricsService } from '../observability/metrics.service';
-import { KeyedBatcher } from '../common/keyed-batcher';
-import { runInTransaction } from '../database/transaction';
-import { IdempotencyClaim, IdempotencyService } from '../common/idempotency/idempotency.service';
-import { StockService } from '../product/stock.service';
-import { CreateHoldDto } from './dto/create-hold.dto';
-import { HoldResponse, toHoldResponse } from './dto/hold.response';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { HoldNotFoundError } from '../common/errors';
+import { Tx } from '../database/transaction.service';
+import { lapsedHoldSql } from './hold-lapse';
 import { Hold } from './hold.entity';
-import { HoldIdAllocator } from './hold-ids';
 
-/** Most holds one reservation transaction grants (one multi-row INSERT). */
-export const MAX_HOLDS_PER_BATCH = 200;
-/** Reservation transactions of one product an instance runs at once (the next batch gathers meanwhile). */
-export const MAX_BATCHES_IN_FLIGHT = 2;
-
-interface HoldRequest {
-  qty: number;
-  claim?: IdempotencyClaim;
+export interface ExpiredHolds {
+  holds: number;
+  units: number;
 }
 
-type HoldOutcome = HoldResponse | InsufficientStockError;
-
+/**
+ * The holds table: every statement that reads or writes it outside a listing is here. Methods that
+ * take a `tx` run inside the caller's transaction; the caller holds the lock each one names.
+ * Raw SQL stays on the reservation path (it runs under a hot product's row lock, once per batch)
+ * and where a locking read needs SKIP LOCKED; the rest goes through the repository.
+ */
 @Injectable()
 export class HoldService {
-  /** Holds of one product that arrive while its row is locked wait and are granted together. */
-  private readonly batcher = new KeyedBatcher<number, HoldRequest, HoldOutcome>(
-    (productId, requests) => this.reserveBatch(productId, requests),
-    MAX_HOLDS_PER_BATCH,
-    MAX_BATCHES_IN_FLIGHT,
-  );
-  private readonly ids: HoldIdAllocator;
-  private readonly logger = new Logger('hold');
+  constructor(@InjectRepository(Hold) private readonly holds: Repository<Hold>) {}
 
-  constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly stock: StockService,
-    private readonly idempotency: IdempotencyService,
-    private readonly metrics: MetricsService,
-  ) {
-    this.ids = new HoldIdAllocator(dataSource);
+  /**
+   * Units of the product's lapsed holds. A locking read with SKIP LOCKED: a hold that an order
+   * transaction holds right now is not counted (it may be turning into an order), and the holds
+   * counted stay locked until the caller's transaction ends, so none of them can be converted
+   * meanwhile. Under-counting for a moment is safe; counting a converted hold would oversell.
+   * The caller holds the product's row lock.
+   */
+  async lapsedUnits(tx: Tx, productId: number, now: Date): Promise<number> {
+    const rows: Array<{ units: string | number | null }> = await tx.manager.query(
+      `SELECT COALESCE(SUM(qty), 0) AS units FROM holds h
+        WHERE h.product_id = ? AND ${lapsedHoldSql('h')}
+        FOR UPDATE SKIP LOCKED`,
+      [productId, now],
+    );
+    return Number(rows[0]?.units ?? 0);
   }
 
   /**
-   * Reserves `qty` units for HOLD_TTL_SECONDS. Holds without an Idempotency-Key are granted in
-   * batches (see reserveBatch); one with a key runs alone, so that a key recorded meanwhile by a
-   * concurrent request rolls back only its own hold. Throws ValidationFailedError (qty above
-   * MAX_HOLD_QTY), ProductNotFoundError, InsufficientStockError.
+   * Inserts active holds of one product, one per quantity, with one multi-row INSERT, and returns
+   * them with their ids. The caller holds the product's row lock, so no other hold of this
+   * product is inserted meanwhile: MariaDB hands the ids back (RETURNING); on MySQL, which lacks
+   * it, they are read back as the first `qtys.length` ids of this product from the first one.
    */
-  async create(dto: CreateHoldDto, claim?: IdempotencyClaim): Promise<HoldResponse> {
-    if (dto.qty > this.config.maxHoldQty) {
-      throw new ValidationFailedError([{ field: 'qty', problem: `must not be greater than ${this.config.maxHoldQty}` }]);
-    }
-    const request: HoldRequest = { qty: dto.qty, claim };
-    let outcome: HoldOutcome;
-    try {
-      outcome = claim ? (await this.reserveBatch(dto.product_id, [request]))[0] : await this.batcher.submit(dto.product_id, request);
-    } catch (err) {
-      if (err instanceof ProductNotFoundError) this.rejected(dto, 'product_not_found');
-      throw err;
-    }
-    if (outcome instanceof InsufficientStockError) {
-      this.rejected(dto, 'insufficient_stock', outcome.available);
-      throw outcome;
-    }
-    this.logger.log({ msg: 'hold.created', product_id: dto.product_id, hold_id: outcome.id, qty: dto.qty, expires_at: outcome.expires_at });
-    this.metrics.holdCreated();
-    return outcome;
-  }
-
-  private rejected(dto: CreateHoldDto, reason: string, available?: number): void {
-    this.logger.log({ msg: 'hold.rejected', reason, product_id: dto.product_id, qty: dto.qty, available });
-    this.metrics.holdRejected(reason);
-  }
-
-  /**
-   * One transaction for a batch of holds of one product: the product row is locked
-   * (pessimistic_write) once, the requests are granted in arrival order against the availability
-   * read under that lock, `reserved` is raised by the granted units, and the granted holds are
-   * inserted with one statement; with an Idempotency-Key claim, the key and its answer too. All or
-   * nothing: a refusal is an answer (409), not a failure of the batch.
-   */
-  private reserveBatch(productId: number, requests: HoldRequest[]): Promise<HoldOutcome[]> {
-    return runInTransaction(this.dataSource, async (runner) => {
-      const reservation = await this.stock.reserve(
-        runner,
-        productId,
-        requests.map((r) => r.qty),
+  async insertMany(tx: Tx, productId: number, qtys: number[], now: Date, expiresAt: Date): Promise<Hold[]> {
+    if (qtys.length === 0) return [];
+    const rows = qtys.map((qty) => [productId, qty, 'active', expiresAt, now]);
+    const insert = 'INSERT INTO holds (product_id, qty, status, expires_at, created_at) VALUES ?';
+    let ids: number[];
+    if (tx.manager.connection.options.type === 'mariadb') {
+      const returned: Array<{ id: number | string }> = await tx.manager.query(`${insert} RETURNING id`, [rows]);
+      ids = returned.map((r) => Number(r.id));
+    } else {
+      const result: { insertId: number } = await tx.manager.query(insert, [rows]);
+      const read: Array<{ id: number | string }> = await tx.manager.query(
+        'SELECT id FROM holds FORCE INDEX (PRIMARY) WHERE id >= ? AND product_id = ? ORDER BY id LIMIT ?',
+        [Number(result.insertId), productId, qtys.length],
       );
-      const now = reservation.now;
-      const expiresAt = new Date(now.getTime() + this.config.holdTtlSeconds * 1000);
-      const granted = requests.filter((_, i) => reservation.granted[i]);
-      const ids = await this.insertHolds(runner, productId, granted, now, expiresAt);
-      let next = 0;
-      const outcomes: HoldOutcome[] = requests.map((r, i) => {
-        if (!reservation.granted[i]) return new InsufficientStockError(reservation.seen[i]);
-        const hold = Object.assign(new Hold(), { id: ids[next++], productId, qty: r.qty, status: 'active', createdAt: now, expiresAt });
-        return toHoldResponse(hold, now);
-      });
-      for (const [i, r] of requests.entries()) {
-        const outcome = outcomes[i];
-        if (r.claim && !(outcome instanceof InsufficientStockError)) await this.idempotency.record(runner, r.claim, 201, outcome);
-      }
-      return outcomes;
-    });
+      ids = read.map((r) => Number(r.id));
+    }
+    return qtys.map((qty, i) => Object.assign(new Hold(), { id: ids[i], productId, qty, status: 'active', expiresAt, createdAt: now }));
   }
 
-  private async insertHolds(runner: QueryRunner, productId: number, holds: HoldRequest[], now: Date, expiresAt: Date): Promise<number[]> {
-    if (holds.length === 0) return [];
-    const rows = holds.map((h) => [productId, h.qty, 'active', expiresAt, now]);
-    const result: { insertId: number } = await runner.query('INSERT INTO holds (product_id, qty, status, expires_at, created_at) VALUES ?', [rows]);
-    return this.ids.idsOf(runner, productId, Number(result.insertId), holds.length);
+  /** Locks one hold (pessimistic_write) so it can become an order; null when there is none. */
+  lockForOrder(tx: Tx, id: number): Promise<Hold | null> {
+    return tx.manager.getRepository(Hold).createQueryBuilder('h').where('h.id = :id', { id }).setLock('pessimistic_write').getOne();
   }
 
-  /** The hold as it reads now (past `expires_at` reads as expired). Throws HoldNotFoundError. */
-  async findOne(id: number): Promise<HoldResponse> {
-    const hold = await this.dataSource.getRepository(Hold).findOneBy({ id });
+  /** The locked, active hold has become an order. */
+  async markConverted(tx: Tx, id: number): Promise<void> {
+    await tx.manager.getRepository(Hold).update({ id, status: 'active' }, { status: 'converted' });
+  }
+
+  /** Products that have lapsed holds at `now`, for the expiry job. No locks. */
+  async productsWithLapsedHolds(now: Date): Promise<number[]> {
+    const rows = await this.holds
+      .createQueryBuilder('h')
+      .select('DISTINCT h.product_id', 'product_id')
+      .where(lapsedHoldSql('h', ':now'), { now })
+      .orderBy('h.product_id')
+      .getRawMany<{ product_id: number | string }>();
+    return rows.map((r) => Number(r.product_id));
+  }
+
+  /**
+   * Claims up to `limit` of the product's lapsed holds with FOR UPDATE SKIP LOCKED (a hold that
+   * another sweep or an order holds is left to it) and marks them expired; returns what it
+   * claimed. A hold is only claimed while `active`, so never twice. The caller holds the product's
+   * row lock and returns the units to it.
+   */
+  async expireLapsed(tx: Tx, productId: number, now: Date, limit: number): Promise<ExpiredHolds> {
+    const claimed: Array<{ id: number | string; qty: number | string }> = await tx.manager.query(
+      `SELECT id, qty FROM holds h
+        WHERE h.product_id = ? AND ${lapsedHoldSql('h')}
+        ORDER BY h.expires_at LIMIT ${Number(limit)} FOR UPDATE SKIP LOCKED`,
+      [productId, now],
+    );
+    if (claimed.length === 0) return { holds: 0, units: 0 };
+    const ids = claimed.map((h) => Number(h.id));
+    await tx.manager.query(`UPDATE holds SET status = 'expired' WHERE id IN (?) AND status = 'active'`, [ids]);
+    return { holds: ids.length, units: claimed.reduce((sum, h) => sum + Number(h.qty), 0) };
+  }
+
+  /** The hold as stored. Throws HoldNotFoundError. */
+  async findOne(id: number): Promise<Hold> {
+    const hold = await this.holds.findOneBy({ id });
     if (!hold) throw new HoldNotFoundError();
-    return toHoldResponse(hold);
+    return hold;
   }
 }

@@ -1,14 +1,15 @@
 import { LoggerService } from '@nestjs/common';
 import pino, { DestinationStream, Logger as Pino } from 'pino';
+import { currentRequestId } from '../common/request-context';
 
 /** Nest's own start-up chatter (one line per module and route): kept for `debug`. */
 const NEST_BOOT_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
 
 /**
  * Structured JSON logs: one event per line, `msg` naming the event (`hold.created`, `tx.retry`,
- * `request`…) and the ids involved as fields. The `request` line carries the request_id (and the
- * response the client got carries the ids of what it created), so domain events need no
- * per-request context: AsyncLocalStorage would tax every promise of every request.
+ * `request`…) and the ids involved as fields. Every line written while serving a request carries
+ * its `request_id` (from the request context, src/common/request-context.ts), so an operator can
+ * join a slow request to its lock wait or retry.
  * The service logs through Nest's Logger (`new Logger(context).log({ msg, ...fields })`); this
  * turns each call into one pino line. Writes are asynchronous: no request waits on stdout.
  */
@@ -59,6 +60,8 @@ export class AppLogger implements LoggerService {
   private write(level: pino.Level, message: unknown, context?: string, trace?: string): void {
     if (!this.pino.isLevelEnabled(level)) return;
     const fields: Record<string, unknown> = context ? { context } : {};
+    const requestId = currentRequestId();
+    if (requestId !== undefined) fields.request_id = requestId;
     if (trace) fields.err = trace;
     if (message !== null && typeof message === 'object' && !(message instanceof Error)) {
       const { msg, ...rest } = message as Record<string, unknown>;

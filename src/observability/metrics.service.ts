@@ -1,13 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-
-/** What the product gauges show: read from the database at scrape time. */
-export type ProductFigures = () => Promise<Array<{ id: number; stock: number; available: number }>>;
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 /**
  * The service's Prometheus metrics, in a registry of its own (several applications can live in
  * one process, as in the tests). Counters are bumped after the transaction they count has
- * committed; the product gauges are read from the database when scraped.
+ * committed. Modules add metrics of their own to `registry` (the product gauges).
  */
 @Injectable()
 export class MetricsService {
@@ -54,43 +51,8 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  private productFigures: ProductFigures = async () => [];
-  private pendingRead: ReturnType<ProductFigures> | undefined;
-
   constructor() {
     collectDefaultMetrics({ register: this.registry });
-    const read = () => this.products();
-    for (const [name, help, field] of [
-      ['product_available', 'Units a new hold can take now.', 'available'],
-      ['product_stock', 'Units the shop still owns (paid units have left).', 'stock'],
-    ] as const) {
-      new Gauge({
-        name,
-        help,
-        labelNames: ['product_id'] as const,
-        registers: [this.registry],
-        async collect() {
-          this.reset();
-          for (const p of await read()) this.set({ product_id: String(p.id) }, p[field]);
-        },
-      });
-    }
-  }
-
-  /** Tells the gauges where product figures come from (the product module does, at start). */
-  setProductFigures(source: ProductFigures): void {
-    this.productFigures = source;
-  }
-
-  /**
-   * One database read serves both gauges of a scrape (their collect() calls run together); while
-   * the database is down the gauges are empty rather than the scrape failing.
-   */
-  private products(): ReturnType<ProductFigures> {
-    this.pendingRead ??= this.productFigures()
-      .catch(() => [])
-      .finally(() => (this.pendingRead = undefined));
-    return this.pendingRead;
   }
 
   /** Label-bound children per (method, route, status): the hot path skips hashing the labels. */

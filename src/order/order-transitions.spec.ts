@@ -1,12 +1,12 @@
-import { transitionFor } from './order-transitions';
+import { transitionTo } from './order-transitions';
 
 describe('order transitions', () => {
   it('moves only a pending order, once', () => {
-    expect(transitionFor('pending', 'success')).toEqual({ from: 'pending', to: 'paid', stock: 'consume' });
-    expect(transitionFor('pending', 'failure')).toEqual({ from: 'pending', to: 'cancelled', stock: 'release' });
+    expect(transitionTo('pending', 'paid')).toEqual({ from: 'pending', to: 'paid', stock: 'consume' });
+    expect(transitionTo('pending', 'cancelled')).toEqual({ from: 'pending', to: 'cancelled', stock: 'release' });
     for (const final of ['paid', 'cancelled'] as const) {
-      expect(transitionFor(final, 'success')).toBeUndefined();
-      expect(transitionFor(final, 'failure')).toBeUndefined();
+      expect(transitionTo(final, 'paid')).toBeUndefined();
+      expect(transitionTo(final, 'cancelled')).toBeUndefined();
     }
   });
 });

@@ -1,18 +1,23 @@
 import { OrderStatus } from './order.entity';
 
-export type PaymentOutcome = 'success' | 'failure';
+/** The states an order can end in. */
+export type FinalOrderStatus = 'paid' | 'cancelled';
 
-/**
- * The order state machine. Only a pending order moves, and only once: the first final state wins.
- * `stock` says what happens to the order's units: consumed (they leave `stock`) or released
- * (they return to `available`).
- */
-export const ORDER_TRANSITIONS: Record<PaymentOutcome, { from: OrderStatus; to: OrderStatus; stock: 'consume' | 'release' }> = {
-  success: { from: 'pending', to: 'paid', stock: 'consume' },
-  failure: { from: 'pending', to: 'cancelled', stock: 'release' },
+export interface OrderTransition {
+  from: OrderStatus;
+  to: FinalOrderStatus;
+  /** What happens to the order's units: consumed (they leave `stock`) or released (available again). */
+  stock: 'consume' | 'release';
+}
+
+/** The order state machine. Only a pending order moves, and only once: the first final state wins. */
+export const ORDER_TRANSITIONS: Record<FinalOrderStatus, OrderTransition> = {
+  paid: { from: 'pending', to: 'paid', stock: 'consume' },
+  cancelled: { from: 'pending', to: 'cancelled', stock: 'release' },
 };
 
-export function transitionFor(current: OrderStatus, outcome: PaymentOutcome) {
-  const t = ORDER_TRANSITIONS[outcome];
+/** The transition that takes an order in `current` to `target`, or undefined when none does. */
+export function transitionTo(current: OrderStatus, target: FinalOrderStatus): OrderTransition | undefined {
+  const t = ORDER_TRANSITIONS[target];
   return t.from === current ? t : undefined;
 }

@@ -1,20 +1,12 @@
-import { Body, Controller, Get, HttpCode, Injectable, Param, PipeTransform, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Injectable, Param, PipeTransform, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import {
-  HoldAlreadyUsedError,
-  HoldExpiredError,
-  HoldNotFoundError,
-  IdempotencyKeyInFlightError,
-  IdempotencyKeyReusedError,
   OrderNotFoundError,
   ServiceUnavailableError,
   ValidationFailedError,
 } from '../common/errors';
-import { ApiErrors, BODY_ERRORS } from '../common/openapi';
-import { Idempotent, IdempotencyClaimParam } from '../common/idempotency/idempotency.interceptor';
-import { IdempotencyClaim } from '../common/idempotency/idempotency.service';
-import { ParseIdPipe } from '../common/validation';
-import { CreateOrderDto } from './dto/create-order.dto';
+import { ApiErrors } from '../http/openapi';
+import { ParseIdPipe } from '../http/validation';
 import { ListOrdersQuery, parseListOrdersQuery } from './dto/list-orders.query';
 import { OrderPage, OrderResponse } from './dto/order.response';
 import { OrderService } from './order.service';
@@ -26,28 +18,12 @@ class ListOrdersQueryPipe implements PipeTransform<Record<string, unknown>, List
   }
 }
 
+/** Reading orders. Orders are placed through POST /api/orders (src/checkout). */
 @ApiTags('orders')
 @ApiErrors(new ServiceUnavailableError())
 @Controller('api/orders')
 export class OrderController {
   constructor(private readonly orders: OrderService) {}
-
-  @Post()
-  @HttpCode(201)
-  @Idempotent('orders')
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: '1..255 printable ASCII characters; a retry with the same key and body replays the first answer.' })
-  @ApiCreatedResponse({ type: OrderResponse, description: 'pending, or already paid/cancelled when its payment arrived first.' })
-  @ApiErrors(
-    ...BODY_ERRORS,
-    new HoldNotFoundError(),
-    new HoldAlreadyUsedError(5),
-    new IdempotencyKeyInFlightError(),
-    new HoldExpiredError(),
-    new IdempotencyKeyReusedError(),
-  )
-  create(@Body() dto: CreateOrderDto, @IdempotencyClaimParam() claim?: IdempotencyClaim): Promise<OrderResponse> {
-    return this.orders.create(dto, claim);
-  }
 
   @Get()
   @ApiQuery({ name: 'status', required: false, enum: ['pending', 'paid', 'cancelled'] })

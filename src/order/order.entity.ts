@@ -1,11 +1,13 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { Hold } from '../hold/hold.entity';
-import { Product } from '../product/product.entity';
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export const ORDER_STATUSES = ['pending', 'paid', 'cancelled'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-/** An order made from exactly one hold (unique `hold_id`); its units stay reserved while pending. */
+/**
+ * An order made from exactly one hold (unique `hold_id`); its units stay reserved while pending.
+ * `hold_id` and `product_id` name rows of other modules' tables without foreign keys: the order
+ * use case checks the hold under its row lock, and products are never deleted.
+ */
 @Entity('orders')
 @Index('idx_orders_status_id', ['status', 'id'])
 @Index('idx_orders_product_id', ['productId', 'id'])
@@ -17,16 +19,8 @@ export class Order {
   @Column({ name: 'hold_id', type: 'bigint', unsigned: true })
   holdId: number;
 
-  @ManyToOne(() => Hold, { onDelete: 'RESTRICT', onUpdate: 'RESTRICT' })
-  @JoinColumn({ name: 'hold_id', foreignKeyConstraintName: 'fk_orders_hold' })
-  hold?: Hold;
-
   @Column({ name: 'product_id', type: 'bigint', unsigned: true })
   productId: number;
-
-  @ManyToOne(() => Product, { createForeignKeyConstraints: false })
-  @JoinColumn({ name: 'product_id' })
-  product?: Product;
 
   @Column({ type: 'int', unsigned: true })
   qty: number;

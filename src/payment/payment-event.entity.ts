@@ -1,6 +1,6 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import { OrderStatus } from '../order/order.entity';
-import { PaymentOutcome } from '../order/order-transitions';
+import type { OrderStatus } from '../order/order.entity';
+import { PaymentOutcome } from './payment-outcome';
 
 /** What an event did: moved the order, came after its final state, or waits for the order. */
 export type PaymentEventResult = 'applied' | 'ignored' | 'deferred';

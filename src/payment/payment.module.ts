@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
-import { OrderModule } from '../order/order.module';
-import { ProductModule } from '../product/product.module';
-import { PaymentController } from './payment.controller';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { PaymentEvent } from './payment-event.entity';
 import { PaymentService } from './payment.service';
 
+/** Owns the payment_events table. The webhook itself is a use case of src/checkout. */
 @Module({
-  imports: [ProductModule, OrderModule],
-  controllers: [PaymentController],
+  imports: [TypeOrmModule.forFeature([PaymentEvent])],
   providers: [PaymentService],
+  exports: [PaymentService],
 })
 export class PaymentModule {}

@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { afterCommit, runInTransaction } from '../database/transaction';
+import { TransactionService } from '../database/transaction.service';
 import { ProductCacheService } from './cache/product-cache.service';
 import { CreateProductDto } from './dto/create-product.dto';
 import { ProductResponse } from './dto/product.response';
 import { RestockProductDto } from './dto/restock-product.dto';
+import { Product } from './product.entity';
 import { ProductService } from './product.service';
 import { StockService } from './stock.service';
 
@@ -16,30 +15,28 @@ import { StockService } from './stock.service';
 @Injectable()
 export class ProductAdminService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: TransactionService,
     private readonly products: ProductService,
     private readonly stock: StockService,
     private readonly cache: ProductCacheService,
   ) {}
 
+  /** A new product with `stock` units and nothing reserved. */
   async create(dto: CreateProductDto): Promise<ProductResponse> {
-    return runInTransaction(this.dataSource, async (runner) => {
+    return this.transactions.run(async (tx) => {
       const now = new Date();
-      const result: { insertId: number } = await runner.query(
-        'INSERT INTO products (name, price, stock, reserved, created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?)',
-        [dto.name, dto.price, dto.stock, now, now],
-      );
-      const id = Number(result.insertId);
-      afterCommit(runner, () => this.cache.changed(id));
-      return this.products.findOne(id, runner);
+      const repo = tx.manager.getRepository(Product);
+      const { id } = await repo.save(repo.create({ name: dto.name, price: dto.price, stock: dto.stock, reserved: 0, createdAt: now, updatedAt: now }));
+      tx.afterCommit(() => this.cache.changed(Number(id)));
+      return this.products.findOne(Number(id), tx);
     });
   }
 
   /** Adds `restock` units under the product row lock. Throws ProductNotFoundError. */
   async restock(id: number, dto: RestockProductDto): Promise<ProductResponse> {
-    return runInTransaction(this.dataSource, async (runner) => {
-      await this.stock.restock(runner, id, dto.restock);
-      return this.products.findOne(id, runner);
+    return this.transactions.run(async (tx) => {
+      await this.stock.restock(tx, id, dto.restock);
+      return this.products.findOne(id, tx);
     });
   }
 }

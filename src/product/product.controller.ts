@@ -7,9 +7,9 @@ import {
   UnauthorizedError,
   ValidationFailedError,
 } from '../common/errors';
-import { ApiErrors, BODY_ERRORS } from '../common/openapi';
-import { AdminOnly } from '../common/route-auth';
-import { ParseIdPipe } from '../common/validation';
+import { ApiErrors, BODY_ERRORS } from '../http/openapi';
+import { AdminOnly } from '../http/route-auth';
+import { ParseIdPipe } from '../http/validation';
 import { ProductCacheInterceptor } from './cache/product-cache.interceptor';
 import { CreateProductDto } from './dto/create-product.dto';
 import { ProductListResponse, ProductResponse, toProductList } from './dto/product.response';

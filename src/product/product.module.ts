@@ -1,34 +1,23 @@
-import { CacheModule } from '@nestjs/cache-manager';
-import { Module, OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '../config/config';
-import { MetricsService } from '../observability/metrics.service';
-import { cacheStores } from './cache/cache-stores';
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { HoldModule } from '../hold/hold.module';
 import { ProductCacheInterceptor } from './cache/product-cache.interceptor';
 import { ProductCacheService } from './cache/product-cache.service';
 import { ProductAdminService } from './product-admin.service';
 import { ProductController } from './product.controller';
+import { Product } from './product.entity';
+import { ProductMetrics } from './product-metrics';
 import { ProductService } from './product.service';
 import { StockService } from './stock.service';
 
+/**
+ * Owns the products table and its stock figures: StockService is where every unit moves. Reads
+ * the lapsed holds through the hold module (below it); knows nothing of orders or payments.
+ */
 @Module({
-  imports: [
-    CacheModule.registerAsync({
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({ stores: cacheStores(config), ttl: config.availabilityCacheTtlMs }),
-    }),
-  ],
+  imports: [TypeOrmModule.forFeature([Product]), HoldModule],
   controllers: [ProductController],
-  providers: [ProductService, ProductAdminService, StockService, ProductCacheService, ProductCacheInterceptor],
-  exports: [ProductService, StockService, ProductCacheService],
+  providers: [ProductService, ProductAdminService, StockService, ProductCacheService, ProductCacheInterceptor, ProductMetrics],
+  exports: [ProductService, StockService],
 })
-export class ProductModule implements OnModuleInit {
-  constructor(
-    private readonly metrics: MetricsService,
-    private readonly products: ProductService,
-  ) {}
-
-  /** The product_available / product_stock gauges read the products when scraped. */
-  onModuleInit(): void {
-    this.metrics.setProductFigures(() => this.products.findAll());
-  }
-}
+export class ProductModule {}

@@ -1,17 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, QueryRunner } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { ProductNotFoundError } from '../common/errors';
+import { Tx } from '../database/transaction.service';
+import { lapsedHoldSql } from '../hold/hold-lapse';
 import { ProductResponse, ProductRow, toProductResponse } from './dto/product.response';
+import { Product } from './product.entity';
 
 /**
- * One statement reads products with their lapsed units (active holds past expires_at), so the
- * availability it shows is exact at the moment of the read, whether or not the expiry job ran.
+ * Products with their availability, read in one statement. It reads the holds table (the hold
+ * module's) through the hold module's lapse rule, read-only: the product read is the hottest read
+ * of a drop, and one statement for a product or for the whole list beats a product read plus a
+ * lapsed sum per product. So what it shows is exact at the moment of the read, whether or not the
+ * expiry job has run.
  */
 const SELECT_PRODUCTS = `
   SELECT p.id, p.name, p.price, p.stock, p.reserved,
-         (SELECT COALESCE(SUM(h.qty), 0) FROM holds h
-           WHERE h.product_id = p.id AND h.status = 'active' AND h.expires_at <= ?) AS lapsed
+         (SELECT COALESCE(SUM(h.qty), 0) FROM holds h WHERE h.product_id = p.id AND ${lapsedHoldSql('h')}) AS lapsed
     FROM products p`;
 
 @Injectable()
@@ -19,11 +24,11 @@ export class ProductService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * The product with its current availability; inside `runner`'s transaction when given.
-   * Throws ProductNotFoundError. Takes no locks.
+   * The product with its current availability; inside the caller's transaction when `tx` is
+   * given (the admin's answers read what they wrote). Throws ProductNotFoundError. Takes no locks.
    */
-  async findOne(id: number, runner?: QueryRunner): Promise<ProductResponse> {
-    const rows: ProductRow[] = await (runner ?? this.dataSource).query(`${SELECT_PRODUCTS} WHERE p.id = ?`, [new Date(), id]);
+  async findOne(id: number, tx?: Tx): Promise<ProductResponse> {
+    const rows: ProductRow[] = await (tx?.manager ?? this.dataSource).query(`${SELECT_PRODUCTS} WHERE p.id = ?`, [new Date(), id]);
     if (rows.length === 0) throw new ProductNotFoundError();
     return toProductResponse(rows[0]);
   }
@@ -32,5 +37,12 @@ export class ProductService {
   async findAll(): Promise<ProductResponse[]> {
     const rows: ProductRow[] = await this.dataSource.query(`${SELECT_PRODUCTS} ORDER BY p.id`, [new Date()]);
     return rows.map(toProductResponse);
+  }
+
+  /** The product's current price, inside the caller's transaction. Throws ProductNotFoundError. */
+  async priceOf(tx: Tx, id: number): Promise<string> {
+    const product = await tx.manager.getRepository(Product).findOne({ where: { id }, select: { id: true, price: true } });
+    if (!product) throw new ProductNotFoundError();
+    return product.price;
   }
 }

@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { QueryRunner } from 'typeorm';
 import { ProductNotFoundError, ValidationFailedError } from '../common/errors';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { afterCommit } from '../database/transaction';
+import { Tx } from '../database/transaction.service';
+import { HoldService } from '../hold/hold.service';
 import { MetricsService } from '../observability/metrics.service';
+import { allocate, availableUnits } from './availability';
 import { ProductCacheService } from './cache/product-cache.service';
 import { Product } from './product.entity';
-import { allocate, availableUnits } from './availability';
 
 export interface Reservation {
   /** Per requested quantity, in order: granted or not. */
@@ -18,100 +18,86 @@ export interface Reservation {
 }
 
 /**
- * The one place where stock moves. Every method runs inside the caller's transaction (the
- * QueryRunner it is given) and changes the product row under its row lock, so two writers of the
- * same product are always serialized by InnoDB.
+ * The one place where stock moves: every change of a product's `stock` and `reserved` is a method
+ * here, run inside the caller's transaction (`tx`) under the product's row lock, so two writers of
+ * one product are always serialized by InnoDB, on any instance.
  *
  * Lock order everywhere: a product row before hold rows (reserve, expiry), or one hold/order row
  * and then its product row (orders and payments); holds are only ever claimed with SKIP LOCKED
  * while a product row is held, so no cycle can form.
  *
- * Every change also asks the availability cache to re-read the product once the caller's
- * transaction has committed (never while the row is locked, never for a rolled-back attempt).
+ * Every change also asks the availability cache to re-read the product once the transaction has
+ * committed (never while the row is locked, never for a rolled-back attempt).
  */
 @Injectable()
 export class StockService {
   private readonly logger = new Logger('stock');
 
   constructor(
+    private readonly holds: HoldService,
     private readonly cache: ProductCacheService,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
-   * Reserves `qtys` (one entry per hold to create) of a product. Locks the product row with
-   * `pessimistic_write` (SELECT … FOR UPDATE), counts lapsed holds, grants in order and adds the
+   * Reserves `qtys` (one entry per hold to create) of a product: locks the product row, counts its
+   * lapsed holds (which stay locked), grants in order against what is available and adds the
    * granted units to `reserved`. Throws ProductNotFoundError. Nothing is written for a refusal.
    */
-  async reserve(runner: QueryRunner, productId: number, qtys: number[]): Promise<Reservation> {
-    const product = await this.lockProduct(runner, productId);
+  async reserve(tx: Tx, productId: number, qtys: number[]): Promise<Reservation> {
+    const product = await this.lock(tx, productId);
     const now = new Date();
-    const lapsed = await this.lapsedUnits(runner, productId, now);
+    const lapsed = await this.holds.lapsedUnits(tx, productId, now);
     const { granted, seen } = allocate(availableUnits(product.stock, product.reserved, lapsed), qtys);
     const units = qtys.reduce((sum, qty, i) => (granted[i] ? sum + qty : sum), 0);
     if (units > 0) {
-      await runner.query('UPDATE products SET reserved = reserved + ?, updated_at = ? WHERE id = ?', [units, now, productId]);
-      this.refreshAfterCommit(runner, productId);
+      await tx.manager.query('UPDATE products SET reserved = reserved + ?, updated_at = ? WHERE id = ?', [units, now, productId]);
+      this.refreshAfterCommit(tx, productId);
     }
     return { granted, seen, now };
   }
 
-  /**
-   * Units of the product's active holds already past `expires_at`. A locking read with SKIP
-   * LOCKED: a hold that an order transaction holds right now is not counted (it may be turning
-   * into an order), and the holds counted stay locked, so none of them can be converted until this
-   * transaction ends. Under-counting for a moment is safe; counting a converted hold would oversell.
-   */
-  async lapsedUnits(runner: QueryRunner, productId: number, now: Date): Promise<number> {
-    const rows: Array<{ units: string | number | null }> = await runner.query(
-      `SELECT COALESCE(SUM(qty), 0) AS units FROM holds
-        WHERE product_id = ? AND status = 'active' AND expires_at <= ?
-        FOR UPDATE SKIP LOCKED`,
-      [productId, now],
-    );
-    return Number(rows[0]?.units ?? 0);
-  }
-
   /** Returns units of expired holds or cancelled orders to availability. Locks the product row. */
-  async release(runner: QueryRunner, productId: number, units: number): Promise<void> {
-    await runner.query('UPDATE products SET reserved = reserved - ?, updated_at = ? WHERE id = ?', [units, new Date(), productId]);
-    this.refreshAfterCommit(runner, productId);
+  async release(tx: Tx, productId: number, units: number): Promise<void> {
+    await tx.manager.query('UPDATE products SET reserved = reserved - ?, updated_at = ? WHERE id = ?', [units, new Date(), productId]);
+    this.refreshAfterCommit(tx, productId);
   }
 
   /** A paid order's units leave the shop: out of `stock` and out of `reserved`. Locks the product row. */
-  async consume(runner: QueryRunner, productId: number, units: number): Promise<void> {
-    await runner.query('UPDATE products SET stock = stock - ?, reserved = reserved - ?, updated_at = ? WHERE id = ?', [
+  async consume(tx: Tx, productId: number, units: number): Promise<void> {
+    await tx.manager.query('UPDATE products SET stock = stock - ?, reserved = reserved - ?, updated_at = ? WHERE id = ?', [
       units,
       units,
       new Date(),
       productId,
     ]);
-    this.refreshAfterCommit(runner, productId);
+    this.refreshAfterCommit(tx, productId);
   }
 
   /**
    * Adds units to `stock` (admin restock) under the product row lock. Throws ProductNotFoundError,
    * or ValidationFailedError when the new stock would pass 2^53−1.
    */
-  async restock(runner: QueryRunner, productId: number, units: number): Promise<void> {
-    const product = await this.lockProduct(runner, productId);
+  async restock(tx: Tx, productId: number, units: number): Promise<void> {
+    const product = await this.lock(tx, productId);
     if (Number(product.stock) + units > Number.MAX_SAFE_INTEGER) {
       throw new ValidationFailedError([{ field: 'restock', problem: `would make stock exceed ${Number.MAX_SAFE_INTEGER}` }]);
     }
-    await runner.query('UPDATE products SET stock = stock + ?, updated_at = ? WHERE id = ?', [units, new Date(), productId]);
-    this.refreshAfterCommit(runner, productId);
+    await tx.manager.query('UPDATE products SET stock = stock + ?, updated_at = ? WHERE id = ?', [units, new Date(), productId]);
+    this.refreshAfterCommit(tx, productId);
   }
 
   /**
-   * SELECT … FOR UPDATE of the product row (pessimistic_write). Throws ProductNotFoundError.
-   * The wait is measured (`stock_lock_wait_seconds`); a long one is logged once the transaction
-   * has committed, never while the row is held.
+   * SELECT … FOR UPDATE of the product row (pessimistic_write), before any hold row of it is
+   * touched. Throws ProductNotFoundError. The wait is measured (`stock_lock_wait_seconds`); a long
+   * one is logged once the transaction has committed, never while the row is held.
    */
-  private async lockProduct(runner: QueryRunner, productId: number): Promise<Product> {
+  async lock(tx: Tx, productId: number): Promise<Pick<Product, 'id' | 'stock' | 'reserved'>> {
     const started = process.hrtime.bigint();
-    const product = await runner.manager
-      .createQueryBuilder(Product, 'p')
+    const product = await tx.manager
+      .getRepository(Product)
+      .createQueryBuilder('p')
       .select(['p.id', 'p.stock', 'p.reserved'])
       .where('p.id = :productId', { productId })
       .setLock('pessimistic_write')
@@ -119,13 +105,13 @@ export class StockService {
     const waitMs = Number(process.hrtime.bigint() - started) / 1e6;
     this.metrics.stockLockWait(waitMs / 1000);
     if (waitMs >= this.config.stockLockWaitLogMs) {
-      afterCommit(runner, () => this.logger.warn({ msg: 'stock.lock_wait', product_id: productId, wait_ms: Math.round(waitMs) }));
+      tx.afterCommit(() => this.logger.warn({ msg: 'stock.lock_wait', product_id: productId, wait_ms: Math.round(waitMs) }));
     }
     if (!product) throw new ProductNotFoundError();
     return product;
   }
 
-  private refreshAfterCommit(runner: QueryRunner, productId: number): void {
-    afterCommit(runner, () => this.cache.changed(productId));
+  private refreshAfterCommit(tx: Tx, productId: number): void {
+    tx.afterCommit(() => this.cache.changed(productId));
   }
 }

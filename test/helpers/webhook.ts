@@ -1,4 +1,4 @@
-import { signBody } from '../../src/common/signature';
+import { signBody } from '../../src/http/signature';
 import { TestApp } from './test-app';
 
 /** Sends a webhook exactly as the gateway does: the raw JSON body, signed with the app's secret. */

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, Max, Min } from 'class-validator';
-import { MAX_ID } from '../../common/validation';
+import { MAX_ID } from '../../http/validation';
 
 export class CreateOrderDto {
   @ApiProperty({ example: 17, minimum: 1, maximum: MAX_ID })

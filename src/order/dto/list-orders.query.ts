@@ -1,5 +1,5 @@
 import { FieldProblem, ValidationFailedError } from '../../common/errors';
-import { MAX_ID } from '../../common/validation';
+import { MAX_ID } from '../../http/validation';
 import { ORDER_STATUSES, OrderStatus } from '../order.entity';
 
 export const DEFAULT_PAGE_SIZE = 50;

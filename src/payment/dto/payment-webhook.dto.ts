@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { MAX_ID } from '../../common/validation';
-import { PaymentOutcome } from '../../order/order-transitions';
+import { MAX_ID } from '../../http/validation';
+import { PaymentOutcome } from '../payment-outcome';
 
 export class PaymentWebhookDto {
   @ApiProperty({ example: 'evt_8f1c2a', minLength: 1, maxLength: 255, description: 'Printable ASCII (0x20-0x7E).' })

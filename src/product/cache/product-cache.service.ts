@@ -4,7 +4,7 @@ import type { Cache } from 'cache-manager';
 import { APP_CONFIG, AppConfig } from '../../config/config';
 import { toProductList } from '../dto/product.response';
 import { ProductService } from '../product.service';
-import { REDIS_COMMAND_TIMEOUT_MS } from './cache-stores';
+import { REDIS_COMMAND_TIMEOUT_MS } from '../../cache/cache-stores';
 
 /** Commits within this window share one refresh of a product's cached availability. */
 export const REFRESH_DELAY_MS = 20;

@@ -1,6 +1,6 @@
-import { ValidationFailedError } from './errors';
+import { ValidationFailedError } from '../common/errors';
 import { parseId } from './validation';
-import { acceptedRequestId } from './request-context';
+import { acceptedRequestId } from '../common/request-context';
 
 describe('parseId', () => {
   it('accepts decimal integers from 1 to 2^53-1', () => {

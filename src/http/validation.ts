@@ -1,5 +1,5 @@
 import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
-import { FieldProblem, ValidationFailedError } from './errors';
+import { FieldProblem, ValidationFailedError } from '../common/errors';
 
 export const MAX_ID = Number.MAX_SAFE_INTEGER;
 

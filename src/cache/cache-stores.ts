@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import KeyvRedis from '@keyv/redis';
 import { createClient } from '@redis/client';
 import { Keyv } from 'keyv';
-import { AppConfig } from '../../config/config';
+import { AppConfig } from '../config/config';
 
 const logger = new Logger('cache');
 

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { AdminDisabledError, InvalidJsonError, InvalidSignatureError, UnauthorizedError, ValidationFailedError } from './errors';
+import { AdminDisabledError, InvalidJsonError, InvalidSignatureError, UnauthorizedError, ValidationFailedError } from '../common/errors';
 import { ROUTE_AUTH, RouteAuth } from './route-auth';
 import { isValidSignature } from './signature';
 

@@ -1,8 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ApiProperty, ApiResponse, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { BODY_LIMIT_BYTES } from './error-response';
-import { DomainError, InvalidJsonError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationFailedError } from './errors';
+import { BODY_LIMIT_BYTES } from '../common/error-response';
+import { DomainError, InvalidJsonError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationFailedError } from '../common/errors';
 
 /** The contract's error body, as the OpenAPI document shows it. */
 export class ErrorBody {

@@ -1,9 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { Cron, CronExpression } from '@nestjs/schedule';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, QueryRunner } from 'typeorm';
-import { isDuplicateKey, isLockNotAvailable } from '../../database/db-errors';
-import { IdempotencyKeyInFlightError } from '../errors';
+import { DataSource } from 'typeorm';
+import { isDuplicateKey, isLockNotAvailable } from '../database/db-errors';
+import { TransactionService, Tx } from '../database/transaction.service';
+import { IdempotencyKeyInFlightError } from '../common/errors';
 
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
@@ -34,13 +34,15 @@ export class IdempotencyKeyTakenError extends Error {
  */
 @Injectable()
 export class IdempotencyService {
-  private readonly logger = new Logger('idempotency');
-
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: TransactionService,
+  ) {}
 
   /**
    * The stored answer for a key within the last 24 h, or undefined. A key whose first request is
    * still inside its transaction on any instance is locked: NOWAIT turns that into 409 in flight.
+   * (Raw SQL: the repository API has no NOWAIT.)
    */
   async find(scope: string, key: string): Promise<StoredAnswer | undefined> {
     let rows: Array<{ request_hash: string; status_code: number; response_body: string }>;
@@ -64,15 +66,15 @@ export class IdempotencyService {
    * meanwhile by another request (another instance, or one older than 24 h and not yet purged)
    * throws IdempotencyKeyTakenError, which rolls the effect back; the caller then replays.
    */
-  async record(runner: QueryRunner, claim: IdempotencyClaim, status: number, body: unknown): Promise<void> {
+  async record(tx: Tx, claim: IdempotencyClaim, status: number, body: unknown): Promise<void> {
     const now = new Date();
-    await runner.query('DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ? AND created_at <= ?', [
+    await tx.manager.query('DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ? AND created_at <= ?', [
       claim.scope,
       claim.key,
       new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS),
     ]);
     try {
-      await runner.query(
+      await tx.manager.query(
         'INSERT INTO idempotency_keys (scope, idem_key, request_hash, status_code, response_body, created_at) VALUES (?, ?, ?, ?, ?, ?)',
         [claim.scope, claim.key, claim.hash, status, JSON.stringify(body), now],
       );
@@ -84,35 +86,10 @@ export class IdempotencyService {
 
   /** Records a refusal (any 4xx), in its own transaction; the first answer recorded wins. */
   async recordAnswer(claim: IdempotencyClaim, status: number, body: unknown): Promise<void> {
-    const runner = this.dataSource.createQueryRunner();
     try {
-      await runner.connect();
-      await runner.startTransaction();
-      await this.record(runner, claim, status, body);
-      await runner.commitTransaction();
+      await this.transactions.run((tx) => this.record(tx, claim, status, body));
     } catch (err) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       if (!(err instanceof IdempotencyKeyTakenError)) throw err;
-    } finally {
-      await runner.release();
     }
-  }
-
-  /** Deletes keys older than 24 h, in slices, so the table stays small. */
-  @Cron(CronExpression.EVERY_10_MINUTES, { name: 'idempotency-purge' })
-  async purge(now = new Date()): Promise<number> {
-    let total = 0;
-    const cutoff = new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS);
-    try {
-      for (;;) {
-        const res: { affectedRows: number } = await this.dataSource.query('DELETE FROM idempotency_keys WHERE created_at <= ? LIMIT 5000', [cutoff]);
-        total += res.affectedRows;
-        if (res.affectedRows < 5000) break;
-      }
-    } catch (err) {
-      this.logger.warn({ msg: 'idempotency.purge_failed', err: err instanceof Error ? err.message : String(err) });
-    }
-    if (total > 0) this.logger.log({ msg: 'idempotency.purged', keys: total });
-    return total;
   }
 }

@@ -1,21 +1,18 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { runInTransaction } from '../database/transaction';
+import { TransactionService } from '../database/transaction.service';
+import { ExpiredHolds, HoldService } from '../hold/hold.service';
 import { MetricsService } from '../observability/metrics.service';
 import { StockService } from '../product/stock.service';
 
 export const SWEEP_BATCH = 500;
 
-export interface SweepResult {
-  holds: number;
-  units: number;
-}
+export type SweepResult = ExpiredHolds;
 
 /**
- * Marks active holds past `expires_at` as `expired` and returns their units to the product.
+ * Expiring holds: holds (HoldService) → stock (StockService). Marks lapsed holds as `expired` and
+ * returns their units to the product.
  * Availability never waits for it (lapsed holds already count as free); it keeps the tables
  * tidy and the lapsed sums short. Safe with any number of instances sweeping at once.
  */
@@ -26,8 +23,9 @@ export class HoldExpiryJob {
   private running = false;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly transactions: TransactionService,
+    private readonly holds: HoldService,
     private readonly stock: StockService,
     private readonly metrics: MetricsService,
   ) {}
@@ -55,13 +53,9 @@ export class HoldExpiryJob {
   /** Sweeps until no lapsed hold is left; returns how many holds and units it released. */
   async sweep(now = new Date()): Promise<SweepResult> {
     const total: SweepResult = { holds: 0, units: 0 };
-    const productIds: Array<{ product_id: number }> = await this.dataSource.query(
-      `SELECT DISTINCT product_id FROM holds WHERE status = 'active' AND expires_at <= ? ORDER BY product_id`,
-      [now],
-    );
-    for (const { product_id: productId } of productIds) {
+    for (const productId of await this.holds.productsWithLapsedHolds(now)) {
       for (;;) {
-        const done = await this.sweepProduct(Number(productId), now);
+        const done = await this.sweepProduct(productId, now);
         total.holds += done.holds;
         total.units += done.units;
         if (done.holds < SWEEP_BATCH) break;
@@ -71,25 +65,16 @@ export class HoldExpiryJob {
   }
 
   /**
-   * One transaction: lock the product row, claim up to SWEEP_BATCH of its lapsed holds with
-   * FOR UPDATE SKIP LOCKED (a hold another sweep or an order holds is left to it), mark them
-   * expired and release their units. A hold can only be claimed while `active`, so never twice.
+   * One transaction: lock the product row, then claim up to SWEEP_BATCH of its lapsed holds with
+   * SKIP LOCKED (a hold another sweep or an order holds is left to it), mark them expired and
+   * release exactly their units. A hold can only be claimed while `active`, so never twice.
    */
   async sweepProduct(productId: number, now: Date): Promise<SweepResult> {
-    const result = await runInTransaction(this.dataSource, async (runner) => {
-      await runner.query('SELECT id FROM products WHERE id = ? FOR UPDATE', [productId]);
-      const claimed: Array<{ id: number; qty: number }> = await runner.query(
-        `SELECT id, qty FROM holds
-          WHERE product_id = ? AND status = 'active' AND expires_at <= ?
-          ORDER BY expires_at LIMIT ${SWEEP_BATCH} FOR UPDATE SKIP LOCKED`,
-        [productId, now],
-      );
-      if (claimed.length === 0) return { holds: 0, units: 0 };
-      const ids = claimed.map((h) => Number(h.id));
-      const units = claimed.reduce((sum, h) => sum + Number(h.qty), 0);
-      await runner.query(`UPDATE holds SET status = 'expired' WHERE id IN (?) AND status = 'active'`, [ids]);
-      await this.stock.release(runner, productId, units);
-      return { holds: ids.length, units };
+    const result = await this.transactions.run(async (tx) => {
+      await this.stock.lock(tx, productId);
+      const expired = await this.holds.expireLapsed(tx, productId, now, SWEEP_BATCH);
+      if (expired.units > 0) await this.stock.release(tx, productId, expired.units);
+      return expired;
     });
     if (result.holds > 0) {
       this.logger.log({ msg: 'hold.expired', product_id: productId, holds: result.holds, units: result.units });

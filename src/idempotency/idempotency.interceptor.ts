@@ -2,8 +2,8 @@ import { applyDecorators, CallHandler, createParamDecorator, ExecutionContext, I
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { catchError, finalize, from, Observable, of, switchMap } from 'rxjs';
-import { toErrorResponse } from '../error-response';
-import { IdempotencyKeyInFlightError, IdempotencyKeyReusedError, ValidationFailedError } from '../errors';
+import { toErrorResponse } from '../common/error-response';
+import { IdempotencyKeyInFlightError, IdempotencyKeyReusedError, ValidationFailedError } from '../common/errors';
 import { IdempotencyClaim, IdempotencyKeyTakenError, IdempotencyService, StoredAnswer } from './idempotency.service';
 import { isValidIdempotencyKey, requestHash } from './request-hash';
 

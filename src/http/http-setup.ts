@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { BODY_LIMIT_BYTES } from './error-response';
-import { UnsupportedMediaTypeError } from './errors';
-import { acceptedRequestId } from './request-context';
-import './request-context';
+import { BODY_LIMIT_BYTES } from '../common/error-response';
+import { UnsupportedMediaTypeError } from '../common/errors';
+import { acceptedRequestId, runInRequestContext } from '../common/request-context';
 
 /** The Fastify adapter with the contract's body limit and request ids. */
 export function createHttpAdapter(): FastifyAdapter {
@@ -66,4 +65,7 @@ export function configureHttp(app: NestFastifyApplication): void {
     reply.header('x-request-id', req.id);
     done();
   });
+  // The handler (guards, interceptors, controller, services) runs inside the request's context,
+  // so every log line it writes carries the request id. The body has been read by now.
+  fastify.addHook('preHandler', (req, _reply, done) => runInRequestContext(req.id, done));
 }

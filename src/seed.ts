@@ -1,16 +1,17 @@
 /** `npm run seed`: migrate the configured database and seed the demo product if none exists. */
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { loadConfig } from '../../config/config';
-import { dataSourceOptions } from '../data-source';
-import { ensureDatabase, migrateAndSeed } from '../prepare-database';
+import { loadConfig } from './config/config';
+import { ProductSeeder } from './product/product.seeder';
+import { dataSourceOptions } from './database/data-source';
+import { ensureDatabase, migrateAndSeed } from './database/prepare-database';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const dataSource = new DataSource(dataSourceOptions(config, await ensureDatabase(config)));
   await dataSource.initialize();
   try {
-    await migrateAndSeed(dataSource, config, true);
+    await migrateAndSeed(dataSource, config, (ds) => new ProductSeeder(ds, config).run());
   } finally {
     await dataSource.destroy();
   }

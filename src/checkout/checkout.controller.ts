@@ -1,0 +1,94 @@
+import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import {
+  HoldAlreadyUsedError,
+  HoldExpiredError,
+  HoldNotFoundError,
+  IdempotencyKeyInFlightError,
+  IdempotencyKeyReusedError,
+  InsufficientStockError,
+  InvalidSignatureError,
+  ProductNotFoundError,
+  ServiceUnavailableError,
+} from '../common/errors';
+import { CreateHoldDto } from '../hold/dto/create-hold.dto';
+import { HoldResponse } from '../hold/dto/hold.response';
+import { ApiErrors, BODY_ERRORS } from '../http/openapi';
+import { SignedWebhook } from '../http/route-auth';
+import { Idempotent, IdempotencyClaimParam } from '../idempotency/idempotency.interceptor';
+import { IdempotencyClaim } from '../idempotency/idempotency.service';
+import { CreateOrderDto } from '../order/dto/create-order.dto';
+import { OrderResponse } from '../order/dto/order.response';
+import { PaymentWebhookDto } from '../payment/dto/payment-webhook.dto';
+import { WebhookResponse } from '../payment/dto/webhook.response';
+import { PlaceHoldService } from './place-hold.service';
+import { PlaceOrderService } from './place-order.service';
+import { SettlePaymentService } from './settle-payment.service';
+
+const IDEMPOTENCY_KEY_HEADER = {
+  name: 'Idempotency-Key',
+  required: false,
+  description: '1..255 printable ASCII characters; a retry with the same key and body replays the first answer.',
+};
+
+/** The three steps of a sale: place a hold, turn it into an order, settle the order's payment. */
+@ApiErrors(new ServiceUnavailableError())
+@Controller('api')
+export class CheckoutController {
+  constructor(
+    private readonly holds: PlaceHoldService,
+    private readonly orders: PlaceOrderService,
+    private readonly payments: SettlePaymentService,
+  ) {}
+
+  @Post('holds')
+  @HttpCode(201)
+  @Idempotent('holds')
+  @ApiTags('holds')
+  @ApiHeader(IDEMPOTENCY_KEY_HEADER)
+  @ApiCreatedResponse({ type: HoldResponse })
+  @ApiErrors(
+    ...BODY_ERRORS,
+    new ProductNotFoundError(),
+    new InsufficientStockError(3),
+    new IdempotencyKeyInFlightError(),
+    new IdempotencyKeyReusedError(),
+  )
+  placeHold(@Body() dto: CreateHoldDto, @IdempotencyClaimParam() claim?: IdempotencyClaim): Promise<HoldResponse> {
+    return this.holds.place(dto, claim);
+  }
+
+  @Post('orders')
+  @HttpCode(201)
+  @Idempotent('orders')
+  @ApiTags('orders')
+  @ApiHeader(IDEMPOTENCY_KEY_HEADER)
+  @ApiCreatedResponse({ type: OrderResponse, description: 'pending, or already paid/cancelled when its payment arrived first.' })
+  @ApiErrors(
+    ...BODY_ERRORS,
+    new HoldNotFoundError(),
+    new HoldAlreadyUsedError(5),
+    new IdempotencyKeyInFlightError(),
+    new HoldExpiredError(),
+    new IdempotencyKeyReusedError(),
+  )
+  placeOrder(@Body() dto: CreateOrderDto, @IdempotencyClaimParam() claim?: IdempotencyClaim): Promise<OrderResponse> {
+    return this.orders.place(dto, claim);
+  }
+
+  /** The gateway's callback. 200 for applied/duplicate/ignored, 202 while the order does not exist. */
+  @Post('payments/webhook')
+  @SignedWebhook()
+  @HttpCode(200)
+  @ApiTags('payments')
+  @ApiHeader({ name: 'X-Signature', required: true, description: 'sha256=<hex HMAC-SHA256 of the raw body with WEBHOOK_SECRET>' })
+  @ApiOkResponse({ type: WebhookResponse, description: 'applied, duplicate or ignored.' })
+  @ApiAcceptedResponse({ type: WebhookResponse, description: 'deferred: the order does not exist yet; the event is stored.' })
+  @ApiErrors(...BODY_ERRORS, new InvalidSignatureError(), new IdempotencyKeyReusedError())
+  async settlePayment(@Body() dto: PaymentWebhookDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<WebhookResponse> {
+    const response = await this.payments.handleWebhook(dto);
+    if (response.result === 'deferred') reply.status(202);
+    return response;
+  }
+}

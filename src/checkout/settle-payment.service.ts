@@ -1,0 +1,96 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { IdempotencyKeyReusedError } from '../common/errors';
+import { TransactionService, Tx } from '../database/transaction.service';
+import { Order, OrderStatus } from '../order/order.entity';
+import { OrderService } from '../order/order.service';
+import { MetricsService } from '../observability/metrics.service';
+import { PaymentWebhookDto } from '../payment/dto/payment-webhook.dto';
+import { WebhookResponse } from '../payment/dto/webhook.response';
+import { ORDER_STATUS_AFTER, PaymentOutcome } from '../payment/payment-outcome';
+import { PaymentService, webhookResponse } from '../payment/payment.service';
+import { StockService } from '../product/stock.service';
+
+/**
+ * Settling a payment: payment event (PaymentService) → order transition (OrderService) → stock
+ * (StockService), in one transaction, exactly once per idempotency key.
+ */
+@Injectable()
+export class SettlePaymentService {
+  private readonly logger = new Logger('payment');
+
+  constructor(
+    private readonly transactions: TransactionService,
+    private readonly payments: PaymentService,
+    private readonly orders: OrderService,
+    private readonly stock: StockService,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /**
+   * Records a signed gateway event once per idempotency key and applies it, in one transaction.
+   * The event row is written before the order row is locked, and order creation writes the order
+   * before it reads the waiting events (settleDeferred): whichever of the two runs second sees the
+   * other (or InnoDB reports a deadlock and the loser runs again), so an event for an order being
+   * created is never lost. Throws IdempotencyKeyReusedError (nothing changes).
+   */
+  async handleWebhook(dto: PaymentWebhookDto): Promise<WebhookResponse> {
+    const response = await this.transactions.run((tx) => this.settle(tx, dto)).catch((err: unknown) => {
+      if (err instanceof IdempotencyKeyReusedError) {
+        this.logger.warn({ msg: 'payment.conflict', idempotency_key: dto.idempotency_key, order_id: dto.order_id, status: dto.status, result: 'conflict' });
+        this.metrics.webhookEvent('conflict');
+      }
+      throw err;
+    });
+    this.logger.log({
+      msg: `payment.${response.result}`,
+      idempotency_key: dto.idempotency_key,
+      order_id: dto.order_id,
+      status: dto.status,
+      result: response.result,
+      order_status: response.order_status,
+    });
+    this.metrics.webhookEvent(response.result);
+    return response;
+  }
+
+  private async settle(tx: Tx, dto: PaymentWebhookDto): Promise<WebhookResponse> {
+    const now = new Date();
+    const eventId = await this.payments.record(tx, dto, now);
+    if (eventId === undefined) return this.payments.replay(tx, dto);
+    const order = await this.orders.lockForPayment(tx, dto.order_id);
+    if (!order) return webhookResponse(dto, 'deferred', null);
+    const applied = await this.apply(tx, order, dto.status, now);
+    await this.payments.settle(tx, [eventId], applied ? 'applied' : 'ignored', order.status, now);
+    return webhookResponse(dto, applied ? 'applied' : 'ignored', order.status);
+  }
+
+  /**
+   * Inside the transaction that has just created `order`: settles the events that arrived before
+   * it. The first recorded event decides the order's state; the others become `ignored`. Locks the
+   * waiting event rows, then (through StockService) the product row.
+   */
+  async settleDeferred(tx: Tx, order: Order): Promise<void> {
+    const waiting = await this.payments.lockDeferred(tx, order.id);
+    if (waiting.length === 0) return;
+    const now = order.createdAt;
+    await this.apply(tx, order, waiting[0].status, now);
+    await this.payments.settle(tx, [waiting[0].id], 'applied', order.status, now);
+    const rest = waiting.slice(1).map((e) => e.id);
+    await this.payments.settle(tx, rest, 'ignored', order.status, now);
+    const orderStatus: OrderStatus = order.status;
+    tx.afterCommit(() => this.logger.log({ msg: 'payment.applied_deferred', order_id: order.id, order_status: orderStatus, ignored: rest.length }));
+  }
+
+  /**
+   * Moves the locked order by the payment's outcome and its units as the transition says:
+   * consumed on success, released on failure. False when the order was final already (the first
+   * final state wins).
+   */
+  private async apply(tx: Tx, order: Order, outcome: PaymentOutcome, now: Date): Promise<boolean> {
+    const transition = await this.orders.moveTo(tx, order, ORDER_STATUS_AFTER[outcome], now);
+    if (!transition) return false;
+    if (transition.stock === 'consume') await this.stock.consume(tx, order.productId, order.qty);
+    else await this.stock.release(tx, order.productId, order.qty);
+    return true;
+  }
+}

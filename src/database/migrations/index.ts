@@ -1,0 +1,14 @@
+import { CheckoutCore1764000000000 } from './1764000000000-CheckoutCore';
+import { PaymentEvents1764000000001 } from './1764000000001-PaymentEvents';
+import { IdempotencyKeys1764000000002 } from './1764000000002-IdempotencyKeys';
+import { OrderTotalWidth1764000000003 } from './1764000000003-OrderTotalWidth';
+import { OrdersWithoutHoldForeignKey1764000000004 } from './1764000000004-OrdersWithoutHoldForeignKey';
+
+/** Every migration, in order: the schema changes only through these. */
+export const MIGRATIONS = [
+  CheckoutCore1764000000000,
+  PaymentEvents1764000000001,
+  IdempotencyKeys1764000000002,
+  OrderTotalWidth1764000000003,
+  OrdersWithoutHoldForeignKey1764000000004,
+];
