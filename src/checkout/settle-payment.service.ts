@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { IdempotencyKeyReusedError } from '../common/errors';
 import { TransactionService, Tx } from '../database/transaction.service';
-import { Order, OrderStatus } from '../order/order.entity';
+import type { OrderStatus } from '../order/order-status';
+import type { Order } from '../order/order.entity';
 import { OrderService } from '../order/order.service';
 import { MetricsService } from '../observability/metrics.service';
 import { PaymentWebhookDto } from '../payment/dto/payment-webhook.dto';

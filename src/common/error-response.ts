@@ -8,7 +8,7 @@ import {
   ServiceUnavailableError,
   UnsupportedMediaTypeError,
 } from './errors';
-import { isConnectionError, retryReason } from '../database/db-errors';
+import { isConnectionError, retryReason } from './db-errors';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 

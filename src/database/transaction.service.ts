@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { ServiceUnavailableError } from '../common/errors';
 import { MetricsService } from '../observability/metrics.service';
-import { retryReason } from './db-errors';
+import { retryReason } from '../common/db-errors';
 
 export const MAX_TX_ATTEMPTS = 4;
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { isDuplicateKey, isLockNotAvailable } from '../database/db-errors';
+import { isDuplicateKey, isLockNotAvailable } from '../common/db-errors';
 import { TransactionService, Tx } from '../database/transaction.service';
 import { IdempotencyKeyInFlightError } from '../common/errors';
 

@@ -1,4 +1,4 @@
-import { OrderStatus } from './order.entity';
+import { OrderStatus } from './order-status';
 
 /** The states an order can end in. */
 export type FinalOrderStatus = 'paid' | 'cancelled';

@@ -1,7 +1,6 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-export const ORDER_STATUSES = ['pending', 'paid', 'cancelled'] as const;
-export type OrderStatus = (typeof ORDER_STATUSES)[number];
+import { ORDER_STATUSES, OrderStatus } from './order-status';
 
 /**
  * An order made from exactly one hold (unique `hold_id`); its units stay reserved while pending.

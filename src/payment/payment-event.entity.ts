@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import type { OrderStatus } from '../order/order.entity';
+import type { OrderStatus } from '../order/order-status';
 import { PaymentOutcome } from './payment-outcome';
 
 /** What an event did: moved the order, came after its final state, or waits for the order. */

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { IdempotencyKeyReusedError } from '../common/errors';
-import { isDuplicateKey } from '../database/db-errors';
+import { isDuplicateKey } from '../common/db-errors';
 import { Tx } from '../database/transaction.service';
-import type { OrderStatus } from '../order/order.entity';
+import type { OrderStatus } from '../order/order-status';
 import { PaymentWebhookDto } from './dto/payment-webhook.dto';
 import { WebhookResponse, WebhookResult } from './dto/webhook.response';
 import { PaymentEvent, PaymentEventResult } from './payment-event.entity';

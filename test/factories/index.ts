@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { Hold, HoldStatus } from '../../src/hold/hold.entity';
-import { Order, OrderStatus } from '../../src/order/order.entity';
+import { Order } from '../../src/order/order.entity';
+import { OrderStatus } from '../../src/order/order-status';
 import { Product } from '../../src/product/product.entity';
 import { lineTotal } from '../../src/common/money';
 

@@ -1,6 +1,6 @@
 import { FieldProblem, ValidationFailedError } from '../../common/errors';
 import { MAX_ID } from '../../http/validation';
-import { ORDER_STATUSES, OrderStatus } from '../order.entity';
+import { ORDER_STATUSES, OrderStatus } from '../order-status';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;

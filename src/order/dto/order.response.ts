@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { normalizeMoney } from '../../common/money';
-import { Order, ORDER_STATUSES, OrderStatus } from '../order.entity';
+import { ORDER_STATUSES, OrderStatus } from '../order-status';
+import type { Order } from '../order.entity';
 
 export class OrderProduct {
   @ApiProperty({ example: 1 })

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ORDER_STATUSES, OrderStatus } from '../../order/order.entity';
+import { ORDER_STATUSES, OrderStatus } from '../../order/order-status';
 
 export type WebhookResult = 'applied' | 'duplicate' | 'ignored' | 'deferred';
 
