@@ -27,11 +27,14 @@ describe('structured logs: one JSON line per request and per domain event', () =
     expect(createdLines).toHaveLength(3);
     for (const line of createdLines) {
       const res = created.find((r) => r.body.id === line.hold_id)!;
-      expect(line).toMatchObject({ level: 'info', product_id: p.id, qty: 1, hold_id: res.body.id });
+      // The domain line carries the id of the very request that got this hold.
+      expect(line).toMatchObject({ level: 'info', product_id: p.id, qty: 1, hold_id: res.body.id, request_id: res.headers['x-request-id'] });
     }
     const rejected = logs.events('hold.rejected');
     expect(rejected).toHaveLength(5);
     for (const line of rejected) expect(line).toMatchObject({ reason: 'insufficient_stock', product_id: p.id, qty: 1, available: 0 });
+    const refusedIds = results.filter((r) => r.status === 409).map((r) => r.headers['x-request-id']);
+    expect(rejected.map((l) => l.request_id).sort()).toEqual(refusedIds.sort());
 
     const requests = logs.events('request').filter((l) => l.route === '/api/holds');
     expect(requests).toHaveLength(8);
@@ -43,7 +46,12 @@ describe('structured logs: one JSON line per request and per domain event', () =
     }
     const waits = logs.events('stock.lock_wait');
     expect(waits.length).toBeGreaterThan(0);
-    for (const w of waits) expect(w).toMatchObject({ product_id: p.id, wait_ms: expect.any(Number) });
+    // A batch's lock wait carries the id of a request of that batch.
+    const burstIds = results.map((_, i) => `burst-${i}`);
+    for (const w of waits) {
+      expect(w).toMatchObject({ product_id: p.id, wait_ms: expect.any(Number) });
+      expect(burstIds).toContain(w.request_id);
+    }
   });
 
   it('an expiry: hold.expired with the units returned', async () => {
@@ -61,12 +69,12 @@ describe('structured logs: one JSON line per request and per domain event', () =
     const p = await make.makeProduct({ stock: 5 });
     const order = await make.makeOrder({ productId: p.id, qty: 1 });
     const event = { idempotency_key: 'evt_logged', order_id: order.id, status: 'success' };
-    await sendWebhook(t, event).expect(200);
+    const first = await sendWebhook(t, event).expect(200);
     await sendWebhook(t, event).expect(200);
     await sendWebhook(t, { ...event, status: 'failure' }).expect(422);
     await sendWebhook(t, { idempotency_key: 'evt_early', order_id: 999999, status: 'success' }).expect(202);
     expect(logs.events('payment.applied')).toEqual([
-      expect.objectContaining({ idempotency_key: 'evt_logged', order_id: order.id, result: 'applied', order_status: 'paid' }),
+      expect.objectContaining({ idempotency_key: 'evt_logged', order_id: order.id, result: 'applied', order_status: 'paid', request_id: first.headers['x-request-id'] }),
     ]);
     expect(logs.events('payment.duplicate')).toEqual([
       expect.objectContaining({ idempotency_key: 'evt_logged', order_id: order.id, result: 'duplicate', order_status: 'paid' }),
@@ -91,7 +99,7 @@ describe('structured logs: one JSON line per request and per domain event', () =
     try {
       await blocker.startTransaction();
       await blocker.query('SELECT id FROM products WHERE id = ? FOR UPDATE', [p.id]);
-      const res = await t.http().post('/api/holds').send({ product_id: p.id, qty: 1 });
+      const res = await t.http().post('/api/holds').set('X-Request-Id', 'blocked-1').send({ product_id: p.id, qty: 1 });
       expect(res.status).toBe(503);
       expect(res.body).toMatchObject({ statusCode: 503, error: 'unavailable' });
       expect(res.headers['retry-after']).toBeDefined();
@@ -99,12 +107,12 @@ describe('structured logs: one JSON line per request and per domain event', () =
       await blocker.rollbackTransaction();
       await blocker.release();
     }
-    expect(logs.events('tx.retry').map((l) => [l.reason, l.attempt])).toEqual([
-      ['lock_wait_timeout', 1],
-      ['lock_wait_timeout', 2],
-      ['lock_wait_timeout', 3],
+    expect(logs.events('tx.retry').map((l) => [l.reason, l.attempt, l.request_id])).toEqual([
+      ['lock_wait_timeout', 1, 'blocked-1'],
+      ['lock_wait_timeout', 2, 'blocked-1'],
+      ['lock_wait_timeout', 3, 'blocked-1'],
     ]);
-    expect(logs.events('tx.gave_up')).toEqual([expect.objectContaining({ level: 'warn', reason: 'lock_wait_timeout', attempt: 4 })]);
+    expect(logs.events('tx.gave_up')).toEqual([expect.objectContaining({ level: 'warn', reason: 'lock_wait_timeout', attempt: 4, request_id: 'blocked-1' })]);
     const metrics = (await t.http().get('/metrics').expect(200)).text;
     expect(metrics).toMatch(/^tx_retries_total\{reason="lock_wait_timeout"\} 3$/m);
     // The lock is gone: the same hold goes through.

@@ -1,0 +1,41 @@
+import { DataSource } from 'typeorm';
+import { HoldStatus } from '../src/hold/hold.entity';
+import { holdStatusAt, isLapsed, lapsedHoldSql } from '../src/hold/hold-lapse';
+import { factories } from './factories';
+import { startTestApp, TestApp } from './helpers/test-app';
+
+const DB = 'fs_test_lapse_rule';
+
+describe('the lapse rule: its SQL and TypeScript forms agree row by row', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp(DB);
+  });
+  afterAll(() => t.close());
+
+  async function lapsedBySql(dataSource: DataSource, ids: number[], now: Date): Promise<Set<number>> {
+    const rows: Array<{ id: number | string }> = await dataSource.query(`SELECT h.id FROM holds h WHERE h.id IN (?) AND ${lapsedHoldSql('h')}`, [ids, now]);
+    return new Set(rows.map((r) => Number(r.id)));
+  }
+
+  it('every status, and expires_at before, at and after now (to the millisecond)', async () => {
+    const make = factories(t.dataSource);
+    const p = await make.makeProduct({ stock: 100 });
+    const now = new Date('2026-11-30T12:00:00.000Z');
+    const offsets = [-60_000, -1, 0, 1, 60_000];
+    const statuses: HoldStatus[] = ['active', 'expired', 'converted'];
+    const holds = [];
+    for (const status of statuses) {
+      for (const offset of offsets) holds.push(await make.makeHold({ productId: p.id, status, expiresAt: new Date(now.getTime() + offset) }));
+    }
+    const bySql = await lapsedBySql(t.dataSource, holds.map((h) => h.id), now);
+    const byTs = new Set(holds.filter((h) => isLapsed(h, now)).map((h) => h.id));
+    expect(bySql).toEqual(byTs);
+    // Exactly the active holds whose expires_at is not after now: the rule, spelled out once.
+    expect(byTs.size).toBe(3);
+    for (const h of holds) {
+      expect(holdStatusAt(h, now)).toBe(isLapsed(h, now) ? 'expired' : h.status);
+    }
+  });
+});
