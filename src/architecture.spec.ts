@@ -10,7 +10,7 @@ import { join, relative, resolve, dirname } from 'node:path';
 const SRC = __dirname;
 
 /** Which module owns (alone writes) each table. */
-export const TABLE_OWNERS: Record<string, string> = {
+const TABLE_OWNERS: Record<string, string> = {
   products: 'product',
   holds: 'hold',
   orders: 'order',
@@ -38,13 +38,13 @@ function layerOf(module: string): number {
 }
 
 /** The module a source file belongs to: its first folder under src/, or "(bootstrap)". */
-export function moduleOf(file: string): string {
+function moduleOf(file: string): string {
   const parts = relative(SRC, file).split(/[\\/]/);
   return parts.length > 1 ? parts[0] : '(bootstrap)';
 }
 
 /** SQL statements in `source` that write a table another module owns. */
-export function foreignSqlWrites(module: string, source: string): string[] {
+function foreignSqlWrites(module: string, source: string): string[] {
   const out: string[] = [];
   for (const m of source.matchAll(/\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+`?(\w+)`?/gi)) {
     const owner = TABLE_OWNERS[m[2]];
@@ -54,7 +54,7 @@ export function foreignSqlWrites(module: string, source: string): string[] {
 }
 
 /** Import specifiers of `source` (`import type` ones apart: they carry no code). */
-export function valueImports(source: string): string[] {
+function valueImports(source: string): string[] {
   return [...source.matchAll(/^import\s+(?!type\s)[^;]*?from\s+'([^']+)'/gm)].map((m) => m[1]);
 }
 

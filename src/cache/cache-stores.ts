@@ -7,7 +7,7 @@ import { AppConfig } from '../config/config';
 const logger = new Logger('cache');
 
 /** Redis keys read `flash-sale::<database>:product:<id>`: instances on one database share them. */
-export const CACHE_NAMESPACE = 'flash-sale';
+const CACHE_NAMESPACE = 'flash-sale';
 
 /** How long a Redis command may take before the read falls back to the database. */
 export const REDIS_COMMAND_TIMEOUT_MS = 200;

@@ -6,9 +6,7 @@ import { ExpiredHolds, HoldService } from '../hold/hold.service';
 import { MetricsService } from '../observability/metrics.service';
 import { StockService } from '../product/stock.service';
 
-export const SWEEP_BATCH = 500;
-
-export type SweepResult = ExpiredHolds;
+const SWEEP_BATCH = 500;
 
 /**
  * Expiring holds: holds (HoldService) → stock (StockService). Marks lapsed holds as `expired` and
@@ -51,8 +49,8 @@ export class HoldExpiryJob {
   }
 
   /** Sweeps until no lapsed hold is left; returns how many holds and units it released. */
-  async sweep(now = new Date()): Promise<SweepResult> {
-    const total: SweepResult = { holds: 0, units: 0 };
+  async sweep(now = new Date()): Promise<ExpiredHolds> {
+    const total: ExpiredHolds = { holds: 0, units: 0 };
     for (const productId of await this.holds.productsWithLapsedHolds(now)) {
       for (;;) {
         const done = await this.sweepProduct(productId, now);
@@ -69,7 +67,7 @@ export class HoldExpiryJob {
    * SKIP LOCKED (a hold another sweep or an order holds is left to it), mark them expired and
    * release exactly their units. A hold can only be claimed while `active`, so never twice.
    */
-  async sweepProduct(productId: number, now: Date): Promise<SweepResult> {
+  async sweepProduct(productId: number, now: Date): Promise<ExpiredHolds> {
     const result = await this.transactions.run(async (tx) => {
       await this.stock.lock(tx, productId);
       const expired = await this.holds.expireLapsed(tx, productId, now, SWEEP_BATCH);

@@ -12,9 +12,9 @@ import { StockService } from '../product/stock.service';
 import { KeyedBatcher } from './keyed-batcher';
 
 /** Most holds one reservation transaction grants (one multi-row INSERT). */
-export const MAX_HOLDS_PER_BATCH = 200;
+const MAX_HOLDS_PER_BATCH = 200;
 /** Reservation transactions of one product an instance runs at once (the next batch gathers meanwhile). */
-export const MAX_BATCHES_IN_FLIGHT = 2;
+const MAX_BATCHES_IN_FLIGHT = 2;
 
 interface HoldRequest {
   qty: number;

@@ -15,7 +15,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
   }
 }
 
-export function sendError(reply: FastifyReply, request: FastifyRequest, exception: unknown, logger: Logger): void {
+function sendError(reply: FastifyReply, request: FastifyRequest, exception: unknown, logger: Logger): void {
   const res = toErrorResponse(exception);
   if (res.unexpected) {
     const stack = exception instanceof Error ? exception.stack : String(exception);

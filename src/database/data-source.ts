@@ -37,7 +37,7 @@ export function dataSourceOptions(config: AppConfig, type: DbType): MysqlDataSou
 }
 
 /** Statements run on every new pooled connection: UTC, READ COMMITTED, a short lock wait. */
-export function sessionSetupStatements(config: AppConfig): string[] {
+function sessionSetupStatements(config: AppConfig): string[] {
   return [
     "SET time_zone = '+00:00'",
     'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED',

@@ -5,7 +5,7 @@ import { ServiceUnavailableError } from '../common/errors';
 import { MetricsService } from '../observability/metrics.service';
 import { retryReason } from '../common/db-errors';
 
-export const MAX_TX_ATTEMPTS = 4;
+const MAX_TX_ATTEMPTS = 4;
 
 /**
  * One running transaction, as the owning services receive it: the manager bound to its connection

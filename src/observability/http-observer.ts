@@ -4,7 +4,7 @@ import { AppLogger } from './app-logger';
 import { MetricsService } from './metrics.service';
 
 /** The route label of requests that matched no route: a fixed value, so bots cannot add series. */
-export const UNMATCHED_ROUTE = 'unmatched';
+const UNMATCHED_ROUTE = 'unmatched';
 
 /**
  * Per answered request: counts it in the metrics and logs one `request` line with method, route

@@ -7,7 +7,7 @@ import { ProductService } from '../product.service';
 import { REDIS_COMMAND_TIMEOUT_MS } from '../../cache/cache-stores';
 
 /** Commits within this window share one refresh of a product's cached availability. */
-export const REFRESH_DELAY_MS = 20;
+const REFRESH_DELAY_MS = 20;
 
 type Loader<T> = () => Promise<T>;
 
