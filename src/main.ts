@@ -1,3 +1,4 @@
+import './node-version.guard';
 import 'reflect-metadata';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from './app.factory';
