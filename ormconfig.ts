@@ -7,10 +7,14 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { loadConfig } from './src/config/config';
+import { AppConfigModule } from './src/config/config.module';
 import { dataSourceOptions } from './src/database/data-source';
 import { ensureDatabase } from './src/database/prepare-database';
 
-const config = loadConfig(process.env);
+async function cliDataSource(): Promise<DataSource> {
+  const { config } = await AppConfigModule.fromEnvironment();
+  const type = await ensureDatabase(config);
+  return new DataSource({ ...dataSourceOptions(config, type), entities: [join(__dirname, 'src', '**', '*.entity.{ts,js}')] });
+}
 
-export default ensureDatabase(config).then((type) => new DataSource({ ...dataSourceOptions(config, type), entities: [join(__dirname, 'src', '**', '*.entity.{ts,js}')] }));
+export default cliDataSource();

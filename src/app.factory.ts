@@ -1,9 +1,11 @@
+import { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import { AppModule } from './app.module';
 import { configureHttp, createHttpAdapter } from './http/http-setup';
 import { AppConfig } from './config/config';
+import { AppConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
 import { ensureDatabase, migrateAndSeed } from './database/prepare-database';
 import { setUpApiDocs } from './http/openapi';
@@ -21,6 +23,8 @@ export interface CreateAppOptions {
   logger?: AppLogger;
   /** Where log lines go (default stdout) when no logger is given; tests capture them here. */
   logDestination?: DestinationStream;
+  /** The module that provides `config` (main.ts: from the environment and .env); by default one that just holds it. */
+  configModule?: DynamicModule;
 }
 
 /**
@@ -39,7 +43,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     }
   }
   const logger = options.logger ?? new AppLogger(config.logLevel, options.logDestination);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, dbType), createHttpAdapter(), {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options.configModule ?? AppConfigModule.withConfig(config), config, dbType), createHttpAdapter(), {
     bodyParser: false,
     logger,
     abortOnError: false,

@@ -1,4 +1,4 @@
-import { DynamicModule, Global, Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
@@ -6,7 +6,7 @@ import { AvailabilityCacheModule } from './cache/cache.module';
 import { CheckoutModule } from './checkout/checkout.module';
 import { JsonBodyGuard, RouteAuthGuard } from './http/request-guards';
 import { createValidationPipe } from './http/validation';
-import { APP_CONFIG, AppConfig, DbType } from './config/config';
+import { AppConfig, DbType } from './config/config';
 import { DatabaseModule } from './database/database.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { HealthModule } from './health/health.module';
@@ -16,30 +16,18 @@ import { OrderModule } from './order/order.module';
 import { PaymentModule } from './payment/payment.module';
 import { ProductModule } from './product/product.module';
 
-@Global()
-@Module({})
-class ConfigHolderModule {
-  static forRoot(config: AppConfig): DynamicModule {
-    return {
-      module: ConfigHolderModule,
-      providers: [{ provide: APP_CONFIG, useValue: config }],
-      exports: [APP_CONFIG],
-    };
-  }
-}
-
 /**
- * The application, built from one validated configuration object. Global pipe, filter and guards
+ * The application, built from one validated configuration (AppConfigModule). Global pipe, filter and guards
  * are registered here (not in main.ts) so that tests get exactly the production behaviour.
  * Guards run in the order listed: authentication first, then the JSON body check.
  */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, dbType: DbType): DynamicModule {
+  static forRoot(configModule: DynamicModule, config: AppConfig, dbType: DbType): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        ConfigHolderModule.forRoot(config),
+        configModule,
         DatabaseModule.forRoot(config, dbType),
         ScheduleModule.forRoot(),
         ObservabilityModule,

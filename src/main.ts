@@ -2,15 +2,18 @@ import './node-version.guard';
 import 'reflect-metadata';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from './app.factory';
-import { AppConfig, ConfigError, loadConfig } from './config/config';
+import { DynamicModule } from '@nestjs/common';
+import { AppConfig, ConfigError } from './config/config';
+import { AppConfigModule } from './config/config.module';
 import { AppLogger } from './observability/app-logger';
 
 /** How long a graceful stop may take before the process gives up and exits 1. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
-function readConfig(): AppConfig {
+/** The validated configuration, or one line on stderr naming the bad variable and exit 1. */
+async function readConfig(): Promise<{ module: DynamicModule; config: AppConfig }> {
   try {
-    return loadConfig(process.env);
+    return await AppConfigModule.fromEnvironment();
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`Invalid configuration: ${err.message}\n`);
@@ -22,7 +25,7 @@ function readConfig(): AppConfig {
 
 /**
  * SIGTERM / SIGINT: stop accepting connections, let the requests in flight finish (new ones on
- * open connections get 503), then stop the cron jobs and close the pool and Redis, flush the log
+ * open connections are still served, each answer closing its connection), then stop the cron jobs and close the pool and Redis, flush the log
  * and exit 0. Nothing that answered 201 is rolled back: its transaction had committed.
  */
 function stopOnSignals(app: NestFastifyApplication, logger: AppLogger): void {
@@ -57,9 +60,9 @@ function stopOnSignals(app: NestFastifyApplication, logger: AppLogger): void {
 }
 
 async function bootstrap(): Promise<void> {
-  const config = readConfig();
+  const { module, config } = await readConfig();
   const logger = new AppLogger(config.logLevel);
-  const app = await createApp(config, { logger });
+  const app = await createApp(config, { logger, configModule: module });
   stopOnSignals(app, logger);
   // A drop opens with thousands of connections in the same second: queue them rather than drop SYNs.
   await app.listen({ port: config.port, host: '0.0.0.0', backlog: 4096 });

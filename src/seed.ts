@@ -1,13 +1,16 @@
-/** `npm run seed`: migrate the configured database and seed the demo product if none exists. */
+/**
+ * `npm run seed`: migrate the configured database (environment and .env, as the service reads
+ * them) and seed the demo product if none exists.
+ */
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { loadConfig } from './config/config';
+import { AppConfigModule } from './config/config.module';
 import { ProductSeeder } from './product/product.seeder';
 import { dataSourceOptions } from './database/data-source';
 import { ensureDatabase, migrateAndSeed } from './database/prepare-database';
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.env);
+  const { config } = await AppConfigModule.fromEnvironment();
   const dataSource = new DataSource(dataSourceOptions(config, await ensureDatabase(config)));
   await dataSource.initialize();
   try {

@@ -39,23 +39,28 @@ export async function startService(dbName: string, env: Record<string, string> =
   });
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = `http://127.0.0.1:${port}`;
+  const service = { child, port, url: `http://127.0.0.1:${port}`, stderr: () => stderr, exited };
+  await waitHealthy(service);
+  return service;
+}
+
+/** Waits until the service answers /health with 200 (30 s at most; it is killed if it never does). */
+export async function waitHealthy(service: ServiceProcess): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}: ${stderr}`);
+    if (service.child.exitCode !== null) throw new Error(`service exited with ${service.child.exitCode}: ${service.stderr()}`);
     try {
-      const res = await fetch(`${url}/health`);
-      if (res.status === 200) break;
+      const res = await fetch(`${service.url}/health`);
+      if (res.status === 200) return;
     } catch {
       // not listening yet
     }
     if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`service did not become healthy: ${stderr}`);
+      service.child.kill('SIGKILL');
+      throw new Error(`service did not become healthy: ${service.stderr()}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { child, port, url, stderr: () => stderr, exited };
 }
 
 /** Kills the process (SIGKILL unless told otherwise) and waits for it to be gone. */
