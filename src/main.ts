@@ -41,7 +41,7 @@ function stopOnSignals(app: NestFastifyApplication, logger: AppLogger): void {
     }, SHUTDOWN_TIMEOUT_MS).unref();
     // Connections that finish their last request after the stop began would otherwise sit idle
     // in keep-alive and hold the listener open: close each as soon as it is idle.
-    const server = app.getHttpServer() as import('node:http').Server;
+    const server = app.getHttpServer();
     const closeIdle = setInterval(() => server.closeIdleConnections(), 50);
     try {
       await app.close();

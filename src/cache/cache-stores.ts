@@ -19,8 +19,9 @@ export const REDIS_COMMAND_TIMEOUT_MS = 200;
  * server that may be gone.
  */
 class FailFastKeyvRedis extends KeyvRedis<unknown> {
-  override async disconnect(): Promise<void> {
-    if (this.client.isOpen) await (this.client as ReturnType<typeof createClient>).destroy();
+  override disconnect(): Promise<void> {
+    if (this.client.isOpen) (this.client as ReturnType<typeof createClient>).destroy();
+    return Promise.resolve();
   }
 }
 

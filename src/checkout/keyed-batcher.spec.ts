@@ -5,9 +5,9 @@ const tick = () => new Promise((r) => setImmediate(r));
 describe('KeyedBatcher', () => {
   it('runs a lone request at once, in a batch of one', async () => {
     const batches: number[][] = [];
-    const b = new KeyedBatcher<string, number, number>(async (_k, items) => {
+    const b = new KeyedBatcher<string, number, number>((_k, items) => {
       batches.push(items);
-      return items.map((x) => x * 2);
+      return Promise.resolve(items.map((x) => x * 2));
     }, 10, 1);
     await expect(b.submit('a', 4)).resolves.toBe(8);
     expect(batches).toEqual([[4]]);
@@ -46,9 +46,9 @@ describe('KeyedBatcher', () => {
   });
 
   it('fails every request of a failed batch, and only those', async () => {
-    const b = new KeyedBatcher<string, number, number>(async (_k, items) => {
-      if (items.includes(13)) throw new Error('boom');
-      return items;
+    const b = new KeyedBatcher<string, number, number>((_k, items) => {
+      if (items.includes(13)) return Promise.reject(new Error('boom'));
+      return Promise.resolve(items);
     }, 10, 1);
     await expect(b.submit('a', 13)).rejects.toThrow('boom');
     await expect(b.submit('a', 1)).resolves.toBe(1);

@@ -66,7 +66,7 @@ export function toErrorResponse(err: unknown): ErrorResponse {
   if (err instanceof DomainError) domain = err;
   else if (err instanceof HttpException) domain = fromHttpException(err);
   else if (isConnectionError(err) || retryReason(err)) domain = new ServiceUnavailableError();
-  else if (err && typeof err === 'object') domain = fromFastifyError(err as { code?: string });
+  else if (err && typeof err === 'object') domain = fromFastifyError(err);
   if (!domain) {
     domain = new InternalError();
     unexpected = true;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { BODY_LIMIT_BYTES } from '../common/error-response';
 import { UnsupportedMediaTypeError } from '../common/errors';
 import { acceptedRequestId, runInRequestContext } from '../common/request-context';
@@ -50,7 +50,7 @@ function parseJsonBody(req: FastifyRequest, body: Buffer): unknown {
  * from there the one AllExceptionsFilter.
  */
 export function configureHttp(app: NestFastifyApplication): void {
-  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  const fastify = app.getHttpAdapter().getInstance();
 
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES }, (req, body, done) => {

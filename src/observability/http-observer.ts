@@ -1,5 +1,4 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance } from 'fastify';
 import { AppLogger } from './app-logger';
 import { MetricsService } from './metrics.service';
 
@@ -11,7 +10,7 @@ const UNMATCHED_ROUTE = 'unmatched';
  * template, status, duration and request_id.
  */
 export function observeHttp(app: NestFastifyApplication, logger: AppLogger, metrics: MetricsService): void {
-  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? UNMATCHED_ROUTE;
     const seconds = reply.elapsedTime / 1000;

@@ -16,13 +16,13 @@ export class ProductSeeder {
 
   /** Returns the new product's id, or null when products existed already. */
   async run(): Promise<number | null> {
-    const [{ count }] = (await this.dataSource.query('SELECT COUNT(*) AS count FROM products')) as Array<{ count: number | string }>;
+    const [{ count }] = await this.dataSource.query<Array<{ count: number | string }>>('SELECT COUNT(*) AS count FROM products');
     if (Number(count) > 0) return null;
     const now = new Date();
-    const result = (await this.dataSource.query(
+    const result = await this.dataSource.query<{ insertId: number }>(
       'INSERT INTO products (name, price, stock, reserved, created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?)',
       [DEMO_PRODUCT_NAME, this.config.seedProductPrice, this.config.seedProductStock, now, now],
-    )) as { insertId: number };
+    );
     return Number(result.insertId);
   }
 }

@@ -93,6 +93,6 @@ export function orderListItem(row: OrderListRow): OrderResponse {
     status: row.status,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
-  } as Order;
+  };
   return toOrderResponse(order, { id: order.productId, name: row.product_name });
 }
