@@ -70,6 +70,8 @@ describe('bad input always gets the contract error, never a 500, never a change'
     { name: 'product id negative', method: 'get', path: '/api/products/-1', status: 400, error: 'validation_failed', field: 'id' },
     { name: 'product id fractional', method: 'get', path: '/api/products/1.5', status: 400, error: 'validation_failed', field: 'id' },
     { name: 'product id huge', method: 'get', path: '/api/products/99999999999999999999', status: 400, error: 'validation_failed', field: 'id' },
+    { name: 'malformed percent-encoding in the path', method: 'get', path: '/api/products/%ZZ', status: 400, error: 'validation_failed', field: 'path' },
+    { name: 'malformed percent-encoding on a POST route', path: '/api/holds%E0%A4%A', body: { product_id: productId, qty: 1 }, status: 400, error: 'validation_failed', field: 'path' },
     { name: 'product id leading zero', method: 'get', path: '/api/products/01', status: 400, error: 'validation_failed', field: 'id' },
     { name: 'hold id abc', method: 'get', path: '/api/holds/abc', status: 400, error: 'validation_failed', field: 'id' },
     { name: 'order id 1e3', method: 'get', path: '/api/orders/1e3', status: 400, error: 'validation_failed', field: 'id' },

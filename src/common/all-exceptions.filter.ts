@@ -15,7 +15,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
   }
 }
 
-function sendError(reply: FastifyReply, request: FastifyRequest, exception: unknown, logger: Logger): void {
+/** Answers `exception` with the contract's error body (unknown errors: `internal_error`, stack logged). */
+export function sendError(reply: FastifyReply, request: FastifyRequest, exception: unknown, logger: Logger): void {
   const res = toErrorResponse(exception);
   if (res.unexpected) {
     const stack = exception instanceof Error ? exception.stack : String(exception);

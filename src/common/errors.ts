@@ -1,6 +1,6 @@
 /**
  * Domain errors. Each carries the contract's HTTP status and stable `error` code
- * (../shared/API.md); the one exception filter turns them into the JSON error body.
+ * (docs/API.md); the one exception filter turns them into the JSON error body.
  */
 export class DomainError extends Error {
   constructor(
@@ -51,7 +51,7 @@ export class AdminDisabledError extends DomainError {
 }
 
 export class NotFoundError extends DomainError {
-  constructor(code = 'not_found', message = 'No such route.') {
+  constructor(code = 'not_found', message = 'No such route; the routes are listed in docs/API.md.') {
     super(404, code, message);
   }
 }

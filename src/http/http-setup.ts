@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { Logger } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BODY_LIMIT_BYTES } from '../common/error-response';
-import { UnsupportedMediaTypeError } from '../common/errors';
+import { sendError } from '../common/all-exceptions.filter';
+import { UnsupportedMediaTypeError, ValidationFailedError } from '../common/errors';
 import { acceptedRequestId, runInRequestContext } from '../common/request-context';
+
+const logger = new Logger('http');
 
 /** The Fastify adapter with the contract's body limit and request ids. */
 export function createHttpAdapter(): FastifyAdapter {
@@ -16,6 +20,12 @@ export function createHttpAdapter(): FastifyAdapter {
     // (not the contract's, no Retry-After). They are served normally instead: the pool stays open
     // until the listener has drained, and each such answer closes its connection.
     return503OnClosing: false,
+    // A URL Fastify cannot decode (malformed percent-encoding) gets the contract's 400 too, with
+    // its request id, instead of Fastify's own body.
+    frameworkErrors: (_err: Error, req: FastifyRequest, reply: FastifyReply) => {
+      reply.header('x-request-id', req.id);
+      sendError(reply, req, new ValidationFailedError([{ field: 'path', problem: 'is not a valid URL (malformed percent-encoding)' }]), logger);
+    },
   });
 }
 
