@@ -4,10 +4,10 @@ import { countStatements } from './helpers/statements';
 import { startTestApp, TestApp, testDbName } from './helpers/test-app';
 import { freePort } from './helpers/service-process';
 import { TcpProxy } from './helpers/tcp-proxy';
+import { sleep, timed } from './helpers/wait';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PRODUCT_READ = /FROM products p/;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function redisKeys(dbName: string): Promise<string[]> {
   const client = createClient({ url: REDIS_URL });
@@ -57,34 +57,77 @@ describe.each([
     (await t.http().get(`/api/products/${id}`).expect(200)).body as { stock: number; available: number };
 
   it('serves a cached read until the TTL has passed, then the truth', async () => {
-    const t = await start(400);
-    const p = await factories(t.dataSource).makeProduct({ stock: 10 });
-    await expect(available(t, p.id)).resolves.toMatchObject({ stock: 10, available: 10 });
-    // A change the application did not make (another shop tool writing the table) is only
-    // picked up when the entry expires.
-    await t.dataSource.query('UPDATE products SET reserved = 4 WHERE id = ?', [p.id]);
-    await expect(available(t, p.id)).resolves.toMatchObject({ available: 10 });
-    await sleep(450);
-    await expect(available(t, p.id)).resolves.toMatchObject({ stock: 10, available: 6 });
+    const ttl = 1000;
+    const t = await start(ttl);
+    const make = factories(t.dataSource);
+    // Prime the entry, then change the row behind the application's back (another shop tool
+    // writing the table): the change is only picked up when the entry expires. An entry lives the
+    // TTL from the moment its database read started, which is after `primed.sent`; so a read
+    // answered before primed.sent + TTL must still show the old value. A machine too slow to make
+    // that read in time gets another round on a new product.
+    let round: { id: number; changedAt: number } | undefined;
+    for (let attempt = 1; attempt <= 5 && !round; attempt++) {
+      const p = await make.makeProduct({ stock: 10 });
+      const primed = await timed(() => available(t, p.id));
+      expect(primed.value).toMatchObject({ stock: 10, available: 10 });
+      await t.dataSource.query('UPDATE products SET reserved = 4 WHERE id = ?', [p.id]);
+      const changedAt = Date.now();
+      const stale = await timed(() => available(t, p.id));
+      if (stale.done < primed.sent + ttl) {
+        expect(stale.value).toMatchObject({ stock: 10, available: 10 });
+        round = { id: p.id, changedAt };
+      }
+    }
+    if (!round) throw new Error(`no round of 5 read a product twice within the ${ttl} ms TTL`);
+    const { id, changedAt } = round;
+
+    // Every entry holding the old value was read before the change committed (before changedAt),
+    // so it is gone by changedAt + TTL: a read sent from then on must show the truth. Until then a
+    // read shows the old value or the new one, and once the new one shows it stays.
+    for (;;) {
+      const read = await timed(() => available(t, id));
+      if (read.sent >= changedAt + ttl) expect(read.value).toMatchObject({ stock: 10, available: 6 });
+      expect([10, 6]).toContain(read.value.available);
+      if (read.value.available === 6) break;
+      await sleep(20);
+    }
+    await expect(available(t, id)).resolves.toMatchObject({ stock: 10, available: 6 });
   });
 
   it('refreshes the entry right after a hold commits, long before a long TTL', async () => {
-    const t = await start(30_000);
+    const ttl = 30_000;
+    const t = await start(ttl);
     const p = await factories(t.dataSource).makeProduct({ stock: 10 });
+    const listed = async () => {
+      const list = await t.http().get('/api/products').expect(200);
+      return (list.body.data as Array<{ id: number; available: number }>).find((x) => x.id === p.id)?.available;
+    };
+    // Both entries are cached now, for 30 s from a moment after primedAt.
+    const primedAt = Date.now();
     await expect(available(t, p.id)).resolves.toMatchObject({ available: 10 });
+    expect(await listed()).toBe(10);
     await t.http().post('/api/holds').send({ product_id: p.id, qty: 3 }).expect(201);
-    const started = Date.now();
-    let seen = 10;
-    while (seen !== 7 && Date.now() - started < 2000) {
-      const body = await available(t, p.id);
-      expect([10, 7]).toContain(body.available);
-      seen = body.available;
-      if (seen !== 7) await sleep(10);
+    // Poll until the reads show the hold. A new value seen before primedAt + TTL cannot come from
+    // the entries expiring: only the refresh that the hold's commit asked for can have put it there.
+    // That instant is also the deadline: past it, seeing 7 would prove nothing.
+    const refreshedBy = primedAt + ttl;
+    for (const [what, read] of [
+      ['GET /api/products/:id', async () => (await available(t, p.id)).available],
+      ['GET /api/products', listed],
+    ] as const) {
+      for (;;) {
+        const seen = await timed(read);
+        expect([10, 7]).toContain(seen.value);
+        if (seen.value === 7) {
+          expect(seen.done).toBeLessThan(refreshedBy);
+          break;
+        }
+        if (seen.done >= refreshedBy) throw new Error(`${what} still showed the value cached before the hold when its ${ttl} ms TTL ran out: the commit did not refresh it`);
+        await sleep(10);
+      }
+      // Once refreshed, it stays refreshed.
+      expect(await read()).toBe(7);
     }
-    expect(seen).toBe(7);
-    expect(Date.now() - started).toBeLessThan(1000);
-    const list = await t.http().get('/api/products').expect(200);
-    expect(list.body.data.find((x: { id: number }) => x.id === p.id)).toMatchObject({ available: 7 });
   });
 
   it('with TTL 0 every read is the truth at once', async () => {

@@ -1,12 +1,12 @@
 import { createConnection, Connection } from 'mysql2/promise';
 import { signBody } from '../src/http/signature';
 import { resetDatabase, TEST_ENV, testDbName } from './helpers/test-app';
-import { ServiceProcess, startService, stopService } from './helpers/service-process';
+import { seededProductId, ServiceProcess, startService, STARTUP_TIMEOUT_MS, stopService } from './helpers/service-process';
+import { pollUntil, sleep } from './helpers/wait';
 
 const DB = 'fs_test_crash';
 const SECRET = 'crash-secret';
 const ENV = { HOLD_TTL_SECONDS: '2', HOLD_SWEEP_INTERVAL_SECONDS: '1', AVAILABILITY_CACHE_TTL_MS: '0', WEBHOOK_SECRET: SECRET, SEED_PRODUCT_STOCK: '150' };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Seen {
   holds: Map<number, number>;
@@ -22,10 +22,10 @@ async function post(url: string, path: string, body: unknown, headers: Record<st
 }
 
 /** One buyer: hold, order, pay or fail; records every success it was told about. */
-async function buyer(url: string, seen: Seen, i: number, until: () => boolean) {
+async function buyer(url: string, productId: number, seen: Seen, i: number, until: () => boolean) {
   while (!until()) {
     try {
-      const hold = await post(url, '/api/holds', { product_id: 1, qty: (i % 3) + 1 });
+      const hold = await post(url, '/api/holds', { product_id: productId, qty: (i % 3) + 1 });
       if (hold.status !== 201) continue;
       seen.holds.set(hold.body.id as number, hold.body.qty as number);
       if (i % 4 === 0) continue; // some holds are left to expire
@@ -57,10 +57,18 @@ describe('crash safety: SIGKILL mid-burst loses or double-counts nothing', () =>
 
   it('accounts for every unit after a kill and a restart', async () => {
     service = await startService(DB, ENV);
+    const productId = await seededProductId(service.url, 150);
     const seen: Seen = { holds: new Map(), orders: new Map(), finals: new Map() };
     let killed = false;
-    const buyers = Array.from({ length: 24 }, (_, i) => buyer(service!.url, seen, i, () => killed));
-    await sleep(1200);
+    const buyers = Array.from({ length: 24 }, (_, i) => buyer(service!.url, productId, seen, i, () => killed));
+    // Kill once the burst is well under way (holds granted, orders paid or cancelled), however
+    // long this machine takes to get there; the buyers keep sending until the process is gone.
+    await pollUntil(
+      'the burst has granted more than 10 holds and settled a payment',
+      async () => ({ holds: seen.holds.size, orders: seen.orders.size, finals: seen.finals.size }),
+      (n) => n.holds > 10 && n.finals > 0,
+      { timeoutMs: 30_000 },
+    );
     service.child.kill('SIGKILL');
     killed = true;
     await service.exited;
@@ -89,10 +97,10 @@ describe('crash safety: SIGKILL mid-burst loses or double-counts nothing', () =>
     }
     expect(active).toBe(0);
     const units = (status: string) => [...orders.values()].filter((o) => o.status === status).reduce((n, o) => n + Number(o.qty), 0);
-    const product = (await (await fetch(`${service.url}/api/products/1`)).json()) as { stock: number; available: number };
+    const product = (await (await fetch(`${service.url}/api/products/${productId}`)).json()) as { stock: number; available: number };
     expect(product.stock).toBe(150 - units('paid'));
     expect(product.available).toBe(product.stock - units('pending'));
-    const [[p]] = (await db.query('SELECT stock, reserved FROM products WHERE id = 1')) as unknown as [[{ stock: number; reserved: number }]];
+    const [[p]] = (await db.query('SELECT stock, reserved FROM products WHERE id = ?', [productId])) as unknown as [[{ stock: number; reserved: number }]];
     expect(Number(p.reserved)).toBe(units('pending'));
-  });
+  }, 2 * STARTUP_TIMEOUT_MS + 60_000); // two starts, the burst (<= 30 s) and the sweep (<= 15 s)
 });

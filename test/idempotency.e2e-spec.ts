@@ -71,7 +71,11 @@ describe('Idempotency-Key on POST /api/holds and POST /api/orders', () => {
     expect(replay.body).toEqual(order.body);
     // Without the key, a second order for the hold is the route's own 409.
     await t.http().post('/api/orders').send({ hold_id: h.body.id }).expect(409);
-    await t.http().post('/api/orders').set('Idempotency-Key', key).send({ hold_id: h.body.id + 1 }).expect(422);
+    // Another hold that exists and could become an order: the key, not the hold, refuses it.
+    const other = await hold(undefined, { product_id: p.id, qty: 1 }).expect(201);
+    await t.http().post('/api/orders').set('Idempotency-Key', key).send({ hold_id: other.body.id }).expect(422);
+    const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM orders WHERE hold_id = ?', [other.body.id]);
+    expect(Number(n)).toBe(0);
   });
 
   it('a refusal is remembered too: the same key answers the same 409 even after stock came back', async () => {

@@ -1,6 +1,8 @@
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { factories } from './factories';
 import { captureLogs, startTestApp, TestApp } from './helpers/test-app';
 import { sendWebhook } from './helpers/webhook';
+import { untilInstant } from './helpers/wait';
 import { HoldExpiryJob } from '../src/checkout/hold-expiry.job';
 
 const DB = 'fs_test_logs';
@@ -11,6 +13,8 @@ describe('structured logs: one JSON line per request and per domain event', () =
 
   beforeAll(async () => {
     t = await startTestApp(DB, { LOG_LEVEL: 'info', AVAILABILITY_CACHE_TTL_MS: '0', HOLD_TTL_SECONDS: '1', STOCK_LOCK_WAIT_LOG_MS: '0', DB_LOCK_WAIT_TIMEOUT_SECONDS: '1' }, { logDestination: logs.destination });
+    // The expiry job sweeps on its first tick after start; only the test's own sweep() may log hold.expired here.
+    void t.app.get(SchedulerRegistry).getCronJob('hold-expiry').stop();
   });
   afterAll(() => t.close());
   beforeEach(() => logs.lines.splice(0));
@@ -56,9 +60,12 @@ describe('structured logs: one JSON line per request and per domain event', () =
 
   it('an expiry: hold.expired with the units returned', async () => {
     const p = await factories(t.dataSource).makeProduct({ stock: 10 });
-    await t.http().post('/api/holds').send({ product_id: p.id, qty: 2 }).expect(201);
-    await t.http().post('/api/holds').send({ product_id: p.id, qty: 3 }).expect(201);
-    await new Promise((r) => setTimeout(r, 1100));
+    const holds = [
+      await t.http().post('/api/holds').send({ product_id: p.id, qty: 2 }).expect(201),
+      await t.http().post('/api/holds').send({ product_id: p.id, qty: 3 }).expect(201),
+    ];
+    // The sweep takes holds with expires_at <= now: wait until the clock has passed both.
+    await untilInstant(Math.max(...holds.map((h) => Date.parse(h.body.expires_at))) + 1);
     await t.app.get(HoldExpiryJob).sweep();
     const mine = logs.events('hold.expired').filter((l) => l.product_id === p.id);
     expect(mine).toEqual([expect.objectContaining({ level: 'info', product_id: p.id, holds: 2, units: 5 })]);

@@ -1,11 +1,11 @@
 import { createConnection, Connection } from 'mysql2/promise';
 import { signBody } from '../src/http/signature';
 import { resetDatabase, TEST_ENV, testDbName } from './helpers/test-app';
-import { ServiceProcess, startService, stopService } from './helpers/service-process';
+import { seededProductId, ServiceProcess, startService, STARTUP_TIMEOUT_MS, stopService } from './helpers/service-process';
+import { sleep } from './helpers/wait';
 
 const DB = 'fs_test_multi';
 const SECRET = 'multi-secret';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function post(url: string, path: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -15,6 +15,7 @@ async function post(url: string, path: string, body: unknown, headers: Record<st
 describe('three instances over one database and one Redis', () => {
   const services: ServiceProcess[] = [];
   let db: Connection;
+  let productId: number;
 
   beforeAll(async () => {
     await resetDatabase(DB);
@@ -28,9 +29,10 @@ describe('three instances over one database and one Redis', () => {
     };
     // The first start migrates and seeds; the other two find the schema ready.
     services.push(await startService(DB, env));
+    productId = await seededProductId(services[0].url, 200);
     services.push(...(await Promise.all([startService(DB, env), startService(DB, env)])));
     db = await createConnection({ host: TEST_ENV.DB_HOST, port: Number(TEST_ENV.DB_PORT), user: TEST_ENV.DB_USER, password: TEST_ENV.DB_PASSWORD, database: testDbName(DB) });
-  }, 90_000);
+  }, 2 * STARTUP_TIMEOUT_MS + 30_000); // one start, then two at once
   afterAll(async () => {
     await Promise.all(services.map((s) => stopService(s, 'SIGTERM')));
     await db?.end();
@@ -42,7 +44,7 @@ describe('three instances over one database and one Redis', () => {
     let order: { status: number; body: Record<string, unknown> } | undefined;
     const results = await Promise.all(
       Array.from({ length: 600 }, async (_, i) => {
-        const hold = await post(services[i % 3].url, '/api/holds', { product_id: 1, qty: 1 });
+        const hold = await post(services[i % 3].url, '/api/holds', { product_id: productId, qty: 1 });
         if (hold.status === 201 && !order) {
           order = { status: 0, body: {} };
           order = await post(services[0].url, '/api/orders', { hold_id: hold.body.id });
@@ -80,11 +82,11 @@ describe('three instances over one database and one Redis', () => {
       `SELECT SUM(status = 'expired') AS expired, SUM(status = 'converted') AS converted FROM holds`,
     )) as unknown as [[{ expired: number; converted: number }]];
     expect({ expired: Number(counts.expired), converted: Number(counts.converted) }).toEqual({ expired: 199, converted: 1 });
-    const [[p]] = (await db.query('SELECT stock, reserved FROM products WHERE id = 1')) as unknown as [[{ stock: number; reserved: number }]];
+    const [[p]] = (await db.query('SELECT stock, reserved FROM products WHERE id = ?', [productId])) as unknown as [[{ stock: number; reserved: number }]];
     // Released exactly once each: nothing reserved is left, the paid unit left the stock.
     expect({ stock: Number(p.stock), reserved: Number(p.reserved) }).toEqual({ stock: 199, reserved: 0 });
     for (const s of services) {
-      const product = (await (await fetch(`${s.url}/api/products/1`)).json()) as { stock: number; available: number };
+      const product = (await (await fetch(`${s.url}/api/products/${productId}`)).json()) as { stock: number; available: number };
       expect(product.stock).toBe(199);
     }
   });

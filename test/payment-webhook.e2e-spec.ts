@@ -115,14 +115,14 @@ describe('payment webhook: signed, idempotent, out-of-order safe', () => {
   it.each(['success', 'failure'] as const)('a %s webhook before its order exists is deferred, then applied by the order creation', async (status) => {
     const p = await make.makeProduct({ stock: 6 });
     const hold = await t.http().post('/api/holds').send({ product_id: p.id, qty: 2 }).expect(201);
-    const [{ next }] = await t.dataSource.query('SELECT COALESCE(MAX(id), 0) + 1 AS next FROM orders');
-    const body = { idempotency_key: key(`early_${status}`), order_id: Number(next), status };
+    const next = await make.pinNextOrderId();
+    const body = { idempotency_key: key(`early_${status}`), order_id: next, status };
     const early = await sendWebhook(t, body).expect(202);
     expect(early.body).toEqual(answer(body, 'deferred', null));
     await sendWebhook(t, body).expect(202, answer(body, 'deferred', null));
 
     const order = await t.http().post('/api/orders').send({ hold_id: hold.body.id }).expect(201);
-    expect(order.body.id).toBe(Number(next));
+    expect(order.body.id).toBe(next);
     const final = status === 'success' ? 'paid' : 'cancelled';
     expect(order.body.status).toBe(final);
     await expect(product(p.id)).resolves.toMatchObject(status === 'success' ? { stock: 4, available: 4 } : { stock: 6, available: 6 });
@@ -135,16 +135,17 @@ describe('payment webhook: signed, idempotent, out-of-order safe', () => {
   it('several early events for one order: the first recorded wins, the rest act as if they came after', async () => {
     const p = await make.makeProduct({ stock: 3 });
     const hold = await t.http().post('/api/holds').send({ product_id: p.id, qty: 1 }).expect(201);
-    const [{ next }] = await t.dataSource.query('SELECT COALESCE(MAX(id), 0) + 1 AS next FROM orders');
-    const first = { idempotency_key: key('first'), order_id: Number(next), status: 'success' };
-    const second = { idempotency_key: key('second'), order_id: Number(next), status: 'failure' };
+    const next = await make.pinNextOrderId();
+    const first = { idempotency_key: key('first'), order_id: next, status: 'success' };
+    const second = { idempotency_key: key('second'), order_id: next, status: 'failure' };
     await sendWebhook(t, first).expect(202);
     await sendWebhook(t, second).expect(202);
     const order = await t.http().post('/api/orders').send({ hold_id: hold.body.id }).expect(201);
+    expect(order.body.id).toBe(next);
     expect(order.body.status).toBe('paid');
     await sendWebhook(t, first).expect(200, answer(first, 'duplicate', 'paid'));
     await sendWebhook(t, second).expect(200, answer(second, 'duplicate', 'paid'));
-    const third = await sendWebhook(t, { idempotency_key: key('third'), order_id: Number(next), status: 'failure' }).expect(200);
+    const third = await sendWebhook(t, { idempotency_key: key('third'), order_id: next, status: 'failure' }).expect(200);
     expect(third.body).toMatchObject({ result: 'ignored', order_status: 'paid' });
     await expect(product(p.id)).resolves.toMatchObject({ stock: 2, available: 2 });
   });
@@ -153,14 +154,14 @@ describe('payment webhook: signed, idempotent, out-of-order safe', () => {
     const p = await make.makeProduct({ stock: 40 });
     for (let i = 0; i < 15; i++) {
       const hold = await t.http().post('/api/holds').send({ product_id: p.id, qty: 1 }).expect(201);
-      const [{ next }] = await t.dataSource.query('SELECT COALESCE(MAX(id), 0) + 1 AS next FROM orders');
-      const body = { idempotency_key: key('race'), order_id: Number(next), status: 'success' };
+      const next = await make.pinNextOrderId();
+      const body = { idempotency_key: key('race'), order_id: next, status: 'success' };
       const [order, hook] = await Promise.all([
         t.http().post('/api/orders').send({ hold_id: hold.body.id }),
         sendWebhook(t, body),
       ]);
       expect(order.status).toBe(201);
-      expect(order.body.id).toBe(Number(next));
+      expect(order.body.id).toBe(next);
       expect([200, 202]).toContain(hook.status);
       const stored = await t.http().get(`/api/orders/${order.body.id}`).expect(200);
       expect(stored.body.status).toBe('paid');

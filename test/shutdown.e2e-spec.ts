@@ -1,6 +1,7 @@
 import { createConnection } from 'mysql2/promise';
 import { resetDatabase, TEST_ENV, testDbName } from './helpers/test-app';
-import { ServiceProcess, startService, stopService } from './helpers/service-process';
+import { seededProductId, ServiceProcess, startService, STARTUP_TIMEOUT_MS, stopService } from './helpers/service-process';
+import { pollUntil } from './helpers/wait';
 
 const DB = 'fs_test_shutdown';
 
@@ -13,6 +14,7 @@ describe('graceful shutdown: SIGTERM during a burst of holds', () => {
   it('exits 0 within a few seconds, and every hold that answered 201 exists', async () => {
     service = await startService(DB, { SEED_PRODUCT_STOCK: '100000', HOLD_TTL_SECONDS: '3600' });
     const url = service.url;
+    const productId = await seededProductId(url, 100000);
     const granted: Array<{ id: number; qty: number }> = [];
     const answers = new Map<string, number>();
     let stop = false;
@@ -22,7 +24,7 @@ describe('graceful shutdown: SIGTERM during a burst of holds', () => {
           const res = await fetch(`${url}/api/holds`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ product_id: 1, qty: (i % 3) + 1 }),
+            body: JSON.stringify({ product_id: productId, qty: (i % 3) + 1 }),
           });
           const body = (await res.json()) as { id: number; qty: number };
           answers.set(String(res.status), (answers.get(String(res.status)) ?? 0) + 1);
@@ -33,7 +35,7 @@ describe('graceful shutdown: SIGTERM during a burst of holds', () => {
       }
     };
     const buyers = Array.from({ length: 40 }, (_, i) => buyer(i));
-    while (granted.length < 200) await new Promise((r) => setTimeout(r, 10));
+    await pollUntil('200 holds have been granted', async () => granted.length, (n) => n >= 200, { timeoutMs: 30_000, intervalMs: 10 });
 
     const signalled = Date.now();
     service.child.kill('SIGTERM');
@@ -53,11 +55,11 @@ describe('graceful shutdown: SIGTERM during a burst of holds', () => {
       const [rows] = (await conn.query('SELECT id, qty FROM holds')) as unknown as [Array<{ id: number; qty: number }>];
       const stored = new Map(rows.map((r) => [Number(r.id), Number(r.qty)]));
       for (const hold of granted) expect(stored.get(hold.id)).toBe(hold.qty);
-      const [[product]] = (await conn.query('SELECT reserved FROM products WHERE id = 1')) as unknown as [Array<{ reserved: number }>];
+      const [[product]] = (await conn.query('SELECT reserved FROM products WHERE id = ?', [productId])) as unknown as [Array<{ reserved: number }>];
       const units = rows.reduce((sum, r) => sum + Number(r.qty), 0);
       expect(Number(product.reserved)).toBe(units);
     } finally {
       await conn.end();
     }
-  });
+  }, STARTUP_TIMEOUT_MS + 60_000); // a start, 200 holds (<= 30 s), the drain
 });

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/config';
 
-const DEMO_PRODUCT_NAME = 'Limited sneaker';
+export const DEMO_PRODUCT_NAME = 'Limited sneaker';
 
 /**
  * Seeds the demo product (SEED_PRODUCT_STOCK units at SEED_PRODUCT_PRICE) when no product exists,

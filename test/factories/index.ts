@@ -72,13 +72,39 @@ export class OrderFactory {
   }
 }
 
+/**
+ * The id the next order will get, made a fact instead of a guess. A test of a webhook that arrives
+ * before its order needs the order's id before the service creates the order, and the service
+ * takes it from the orders table's AUTO_INCREMENT. Reading that counter (or MAX(id) + 1) only
+ * predicts it, and a rolled-back insert (a deadlock retry) leaves a gap the prediction misses. So
+ * this picks an id that no order has had and no payment event has named yet, sets the table's
+ * AUTO_INCREMENT to it (InnoDB accepts any value above the largest id, lower than the counter or
+ * not), and returns it: the next `INSERT INTO orders` gets exactly this id. Tests still check the
+ * created order's id, so if anything else took it they fail instead of passing by luck.
+ */
+export class OrderIdPinner {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async pinNext(): Promise<number> {
+    const [row] = await this.dataSource.query(
+      `SELECT GREATEST((SELECT COALESCE(MAX(id), 0) FROM orders), (SELECT COALESCE(MAX(order_id), 0) FROM payment_events)) + 1 AS id`,
+    );
+    const id = Number(row.id);
+    if (!Number.isSafeInteger(id) || id < 1) throw new Error(`cannot pin the next order id: got ${String(row.id)}`);
+    await this.dataSource.query(`ALTER TABLE orders AUTO_INCREMENT = ${id}`);
+    return id;
+  }
+}
+
 export function factories(dataSource: DataSource) {
   const products = new ProductFactory(dataSource);
   const holds = new HoldFactory(dataSource);
   const orders = new OrderFactory(dataSource);
+  const orderIds = new OrderIdPinner(dataSource);
   return {
     makeProduct: products.create.bind(products),
     makeHold: holds.create.bind(holds),
     makeOrder: orders.create.bind(orders),
+    pinNextOrderId: orderIds.pinNext.bind(orderIds),
   };
 }

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { DEMO_PRODUCT_NAME } from '../../src/product/product.seeder';
 import { TEST_ENV, testDbName } from './test-app';
 
 const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
@@ -27,6 +28,13 @@ export interface ServiceProcess {
 }
 
 /**
+ * How long a start may take before the test gives up on it. A start is about 2 s on an idle
+ * machine and took 9 s next to other test files and a busy CPU; tests that start services set
+ * their own jest timeouts from this.
+ */
+export const STARTUP_TIMEOUT_MS = 60_000;
+
+/**
  * Starts the built service (`dist/main.js`, built by the jest global setup) as a child process on
  * a free port and waits until /health answers 200.
  */
@@ -44,23 +52,39 @@ export async function startService(dbName: string, env: Record<string, string> =
   return service;
 }
 
-/** Waits until the service answers /health with 200 (30 s at most; it is killed if it never does). */
+/** Waits until the service answers /health with 200 (STARTUP_TIMEOUT_MS at most; it is killed if it never does). */
 export async function waitHealthy(service: ServiceProcess): Promise<void> {
-  const deadline = Date.now() + 30_000;
+  const started = Date.now();
+  let last = 'no answer yet';
   for (;;) {
     if (service.child.exitCode !== null) throw new Error(`service exited with ${service.child.exitCode}: ${service.stderr()}`);
     try {
       const res = await fetch(`${service.url}/health`);
       if (res.status === 200) return;
-    } catch {
-      // not listening yet
+      last = `GET /health answered ${res.status}`;
+    } catch (err) {
+      last = `GET /health failed: ${err instanceof Error ? err.message : String(err)}`; // not listening yet
     }
-    if (Date.now() > deadline) {
+    if (Date.now() - started > STARTUP_TIMEOUT_MS) {
       service.child.kill('SIGKILL');
-      throw new Error(`service did not become healthy: ${service.stderr()}`);
+      throw new Error(`service did not become healthy within ${STARTUP_TIMEOUT_MS} ms (last: ${last}); stderr: ${service.stderr()}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * The id of the demo product a fresh service seeds on its first start (SEED_PRODUCT_STOCK units),
+ * asked of the service instead of assumed to be 1. The database must hold that product only.
+ */
+export async function seededProductId(url: string, stock: number): Promise<number> {
+  const res = await fetch(`${url}/api/products`);
+  const body = (await res.json()) as { data?: Array<{ id: number; name: string; stock: number }> };
+  const products = body.data ?? [];
+  if (res.status !== 200 || products.length !== 1 || products[0].name !== DEMO_PRODUCT_NAME || products[0].stock !== stock) {
+    throw new Error(`expected the seeded demo product alone, with stock ${stock}; GET /api/products said ${res.status} ${JSON.stringify(body)}`);
+  }
+  return products[0].id;
 }
 
 /** Kills the process (SIGKILL unless told otherwise) and waits for it to be gone. */
