@@ -69,7 +69,9 @@ export class ProductCacheService implements OnModuleDestroy {
     if (running) return running;
     const hit = await withTimeout(this.cache.get<T>(key), undefined, this.remote);
     if (hit !== undefined && hit !== null) return hit;
-    return this.load(key, loader);
+    // Another miss may have started its read while this one waited for the store (Redis).
+    const started = this.inflight.get(key) as Promise<T> | undefined;
+    return started ?? this.load(key, loader);
   }
 
   /** A transaction that moved this product's stock has committed: re-read its entry and the list. */
