@@ -5,7 +5,21 @@
  * costs per request, which is what decides the adapter for the hot read path.
  */
 import 'reflect-metadata';
-import { Body, CallHandler, Controller, ExecutionContext, Get, HttpCode, Injectable, Module, NestInterceptor, Param, Post, UseInterceptors, ValidationPipe } from '@nestjs/common';
+import {
+  Body,
+  CallHandler,
+  Controller,
+  ExecutionContext,
+  Get,
+  HttpCode,
+  Injectable,
+  Module,
+  NestInterceptor,
+  Param,
+  Post,
+  UseInterceptors,
+  ValidationPipe,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';

@@ -77,7 +77,9 @@ function nodeVersion(node: string): string {
 function machine(): Record<string, string | number> {
   const git = (cmd: string) => {
     try {
-      return execSync(cmd, { cwd: join(__dirname, '..') }).toString().trim();
+      return execSync(cmd, { cwd: join(__dirname, '..') })
+        .toString()
+        .trim();
     } catch {
       return 'unknown';
     }
@@ -130,7 +132,9 @@ async function main(): Promise<void> {
     const nodeEnv = { ...env, node: nodeVersion(node) };
     json.push({ machine: nodeEnv, runs: RUNS, duration_s: DURATION, results, each_run: runs.get(node) });
     md += (md ? '\n' : '') + table(results, RUNS, nodeEnv);
-    failed.push(...results.flatMap((f) => f.checks.filter((c) => !c.ok).map((c) => `${nodeEnv.node} ${f.scenario} (${f.connections}): ${c.name}: ${c.detail}`)));
+    failed.push(
+      ...results.flatMap((f) => f.checks.filter((c) => !c.ok).map((c) => `${nodeEnv.node} ${f.scenario} (${f.connections}): ${c.name}: ${c.detail}`)),
+    );
   }
   writeFileSync(join(OUT, 'latest.json'), JSON.stringify(json.length === 1 ? json[0] : json, null, 2) + '\n');
   writeFileSync(join(OUT, 'latest.md'), md);

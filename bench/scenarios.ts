@@ -66,10 +66,9 @@ function figures(scenario: string, connections: number, r: autocannon.Result, ch
  */
 async function stockChecks(db: Connection, productId: number, created: number, exactCount: boolean, expectUnits?: number): Promise<Check[]> {
   const [[p]] = (await db.query('SELECT stock, reserved FROM products WHERE id = ?', [productId])) as unknown as [Array<{ stock: number; reserved: number }>];
-  const [[h]] = (await db.query(
-    "SELECT COUNT(*) AS n, COALESCE(SUM(qty), 0) AS units FROM holds WHERE product_id = ? AND status = 'active'",
-    [productId],
-  )) as unknown as [Array<{ n: number; units: number }>];
+  const [[h]] = (await db.query("SELECT COUNT(*) AS n, COALESCE(SUM(qty), 0) AS units FROM holds WHERE product_id = ? AND status = 'active'", [
+    productId,
+  ])) as unknown as [Array<{ n: number; units: number }>];
   const stock = Number(p.stock);
   const reserved = Number(p.reserved);
   const units = Number(h.units);
@@ -123,6 +122,10 @@ export async function race(service: Service, db: Connection, stock: number, clie
   const created = r.statusCodeStats?.['201']?.count ?? 0;
   const refused = r.statusCodeStats?.['409']?.count ?? 0;
   const checks = await stockChecks(db, productId, created, true, stock);
-  checks.push({ name: 'the rest refused with 409', ok: created + refused === r.requests.total, detail: `201 ${created}, 409 ${refused}, total ${r.requests.total}` });
+  checks.push({
+    name: 'the rest refused with 409',
+    ok: created + refused === r.requests.total,
+    detail: `201 ${created}, 409 ${refused}, total ${r.requests.total}`,
+  });
   return figures(`POST /api/holds, stock ${stock}`, clients, r, checks);
 }

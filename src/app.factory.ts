@@ -43,11 +43,15 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     }
   }
   const logger = options.logger ?? new AppLogger(config.logLevel, options.logDestination);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options.configModule ?? AppConfigModule.withConfig(config), config, dbType), createHttpAdapter(), {
-    bodyParser: false,
-    logger,
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(options.configModule ?? AppConfigModule.withConfig(config), config, dbType),
+    createHttpAdapter(),
+    {
+      bodyParser: false,
+      logger,
+      abortOnError: false,
+    },
+  );
   configureHttp(app);
   observeHttp(app, logger, app.get(MetricsService));
   setUpApiDocs(app);

@@ -14,13 +14,16 @@ describe('admin routes: setting up a sale', () => {
   });
   afterAll(() => t.close());
 
-  const snapshot = async () =>
-    (await t.dataSource.query('SELECT id, name, price, stock, reserved FROM products ORDER BY id')) as unknown[];
+  const snapshot = () => t.dataSource.query<unknown[]>('SELECT id, name, price, stock, reserved FROM products ORDER BY id');
 
   it('POST /api/products creates a product that is on sale at once', async () => {
     const res = await t.http().post('/api/products').set(auth).send({ name: 'Drop sneaker', price: '149.50', stock: 25 }).expect(201);
     expect(res.body).toEqual({ id: expect.any(Number), name: 'Drop sneaker', price: '149.50', stock: 25, available: 25 });
-    await t.http().get(`/api/products/${res.body.id}`).expect(200).expect((r) => expect(r.body).toEqual(res.body));
+    await t
+      .http()
+      .get(`/api/products/${res.body.id}`)
+      .expect(200)
+      .expect((r) => expect(r.body).toEqual(res.body));
     await t.http().post('/api/holds').send({ product_id: res.body.id, qty: 2 }).expect(201);
   });
 
@@ -54,7 +57,13 @@ describe('admin routes: setting up a sale', () => {
     expect(res.body).toMatchObject({ statusCode: 400, error: 'validation_failed', details: [{ field: 'restock' }] });
     const [row] = await t.dataSource.query('SELECT CAST(stock AS CHAR) AS stock FROM products WHERE id = ?', [id]);
     expect(row.stock).toBe(String(Number.MAX_SAFE_INTEGER - 5));
-    await t.http().patch(`/api/products/${id}`).set(auth).send({ restock: 5 }).expect(200).expect((r) => expect(r.body.stock).toBe(Number.MAX_SAFE_INTEGER));
+    await t
+      .http()
+      .patch(`/api/products/${id}`)
+      .set(auth)
+      .send({ restock: 5 })
+      .expect(200)
+      .expect((r) => expect(r.body.stock).toBe(Number.MAX_SAFE_INTEGER));
   });
 
   it('PATCH of an unknown product is 404 product_not_found', async () => {
@@ -102,7 +111,11 @@ describe('admin routes: setting up a sale', () => {
 
   it('checks the token before the body: bad JSON without a token is 401, with it 400 invalid_json', async () => {
     const raw = (headers: Record<string, string>) =>
-      t.http().post('/api/products').set({ 'Content-Type': 'application/json', ...headers }).send('{"name":');
+      t
+        .http()
+        .post('/api/products')
+        .set({ 'Content-Type': 'application/json', ...headers })
+        .send('{"name":');
     await raw({}).expect(401);
     const res = await raw(auth).expect(400);
     expect(res.body.error).toBe('invalid_json');

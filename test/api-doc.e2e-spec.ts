@@ -104,7 +104,10 @@ describe('docs/API.md documents exactly the routes and status codes of the OpenA
   });
 
   it('documents every OpenAPI route and no other (besides /docs and /docs-json)', () => {
-    const inDoc = documented.map((r) => r.route).filter((r) => !NOT_IN_OPENAPI.includes(r)).sort();
+    const inDoc = documented
+      .map((r) => r.route)
+      .filter((r) => !NOT_IN_OPENAPI.includes(r))
+      .sort();
     expect(inDoc).toEqual([...openApi.keys()].sort());
   });
 
@@ -140,8 +143,6 @@ describe('docs/API.md documents exactly the routes and status codes of the OpenA
     expect(() => parseApiMd('### GET /a\n\nStatus codes: 200\nStatus codes: 404\n')).toThrow(/2 "Status codes:" lines/);
     expect(() => parseApiMd('### GET /a\n\nStatus codes: 200,404\n')).toThrow(/status line not in the form/);
     expect(() => parseApiMd('## Intro\n\nStatus codes: 200\n')).toThrow(/outside a route section/);
-    expect(parseApiMd('### GET /a/:id\n\nStatus codes: 200, 404\n\n## Other\n\n### Notes\n')).toEqual([
-      { route: 'GET /a/:id', statuses: [200, 404], line: 1 },
-    ]);
+    expect(parseApiMd('### GET /a/:id\n\nStatus codes: 200, 404\n\n## Other\n\n### Notes\n')).toEqual([{ route: 'GET /a/:id', statuses: [200, 404], line: 1 }]);
   });
 });

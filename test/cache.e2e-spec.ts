@@ -53,8 +53,7 @@ describe.each([
     apps.push(t);
     return t;
   }
-  const available = async (t: TestApp, id: number) =>
-    (await t.http().get(`/api/products/${id}`).expect(200)).body as { stock: number; available: number };
+  const available = async (t: TestApp, id: number) => (await t.http().get(`/api/products/${id}`).expect(200)).body as { stock: number; available: number };
 
   it('serves a cached read until the TTL has passed, then the truth', async () => {
     const ttl = 1000;
@@ -122,7 +121,8 @@ describe.each([
           expect(seen.done).toBeLessThan(refreshedBy);
           break;
         }
-        if (seen.done >= refreshedBy) throw new Error(`${what} still showed the value cached before the hold when its ${ttl} ms TTL ran out: the commit did not refresh it`);
+        if (seen.done >= refreshedBy)
+          throw new Error(`${what} still showed the value cached before the hold when its ${ttl} ms TTL ran out: the commit did not refresh it`);
         await sleep(10);
       }
       // Once refreshed, it stays refreshed.
@@ -183,7 +183,11 @@ describe('availability cache with Redis unreachable', () => {
       for (const r of reads) expect(r.body).toMatchObject({ id: p.id, stock: 10, available: 10 });
       await t.http().post('/api/holds').send({ product_id: p.id, qty: 4 }).expect(201);
       // Nothing is cached, so the hold shows at once.
-      await t.http().get(`/api/products/${p.id}`).expect(200).expect((r) => expect(r.body.available).toBe(6));
+      await t
+        .http()
+        .get(`/api/products/${p.id}`)
+        .expect(200)
+        .expect((r) => expect(r.body.available).toBe(6));
       await t.http().get('/api/products').expect(200);
     } finally {
       await t.close();

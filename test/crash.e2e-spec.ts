@@ -33,7 +33,7 @@ async function buyer(url: string, productId: number, seen: Seen, i: number, unti
       if (order.status !== 201) continue;
       seen.orders.set(order.body.id as number, order.body.qty as number);
       if (i % 4 === 1) continue; // some orders stay pending
-      const event = { idempotency_key: `evt_crash_${order.body.id}`, order_id: order.body.id, status: i % 2 ? 'success' : 'failure' };
+      const event = { idempotency_key: `evt_crash_${order.body.id as number}`, order_id: order.body.id, status: i % 2 ? 'success' : 'failure' };
       const raw = JSON.stringify(event);
       const hook = await post(url, '/api/payments/webhook', event, { 'x-signature': signBody(raw, SECRET) });
       if (hook.status === 200 && hook.body.result === 'applied') seen.finals.set(order.body.id as number, hook.body.order_status as string);
@@ -55,52 +55,62 @@ describe('crash safety: SIGKILL mid-burst loses or double-counts nothing', () =>
     await db?.end();
   });
 
-  it('accounts for every unit after a kill and a restart', async () => {
-    service = await startService(DB, ENV);
-    const productId = await seededProductId(service.url, 150);
-    const seen: Seen = { holds: new Map(), orders: new Map(), finals: new Map() };
-    let killed = false;
-    const buyers = Array.from({ length: 24 }, (_, i) => buyer(service!.url, productId, seen, i, () => killed));
-    // Kill once the burst is well under way (holds granted, orders paid or cancelled), however
-    // long this machine takes to get there; the buyers keep sending until the process is gone.
-    await pollUntil(
-      'the burst has granted more than 10 holds and settled a payment',
-      async () => ({ holds: seen.holds.size, orders: seen.orders.size, finals: seen.finals.size }),
-      (n) => n.holds > 10 && n.finals > 0,
-      { timeoutMs: 30_000 },
-    );
-    service.child.kill('SIGKILL');
-    killed = true;
-    await service.exited;
-    await Promise.all(buyers);
-    expect(seen.holds.size).toBeGreaterThan(10);
+  it(
+    'accounts for every unit after a kill and a restart',
+    async () => {
+      service = await startService(DB, ENV);
+      const productId = await seededProductId(service.url, 150);
+      const seen: Seen = { holds: new Map(), orders: new Map(), finals: new Map() };
+      let killed = false;
+      const buyers = Array.from({ length: 24 }, (_, i) => buyer(service!.url, productId, seen, i, () => killed));
+      // Kill once the burst is well under way (holds granted, orders paid or cancelled), however
+      // long this machine takes to get there; the buyers keep sending until the process is gone.
+      await pollUntil(
+        'the burst has granted more than 10 holds and settled a payment',
+        () => ({ holds: seen.holds.size, orders: seen.orders.size, finals: seen.finals.size }),
+        (n) => n.holds > 10 && n.finals > 0,
+        { timeoutMs: 30_000 },
+      );
+      service.child.kill('SIGKILL');
+      killed = true;
+      await service.exited;
+      await Promise.all(buyers);
+      expect(seen.holds.size).toBeGreaterThan(10);
 
-    service = await startService(DB, ENV);
-    db = await createConnection({ host: TEST_ENV.DB_HOST, port: Number(TEST_ENV.DB_PORT), user: TEST_ENV.DB_USER, password: TEST_ENV.DB_PASSWORD, database: testDbName(DB) });
+      service = await startService(DB, ENV);
+      db = await createConnection({
+        host: TEST_ENV.DB_HOST,
+        port: Number(TEST_ENV.DB_PORT),
+        user: TEST_ENV.DB_USER,
+        password: TEST_ENV.DB_PASSWORD,
+        database: testDbName(DB),
+      });
 
-    // Every answer the clients got is in the database, as they were told.
-    const [holdRows] = await db.query('SELECT id, qty FROM holds');
-    const holds = new Map((holdRows as Array<{ id: number; qty: number }>).map((h) => [Number(h.id), Number(h.qty)]));
-    for (const [id, qty] of seen.holds) expect({ id, qty: holds.get(id) }).toEqual({ id, qty });
-    const [orderRows] = await db.query('SELECT id, qty, status FROM orders');
-    const orders = new Map((orderRows as Array<{ id: number; qty: number; status: string }>).map((o) => [Number(o.id), o]));
-    for (const [id, qty] of seen.orders) expect({ id, qty: Number(orders.get(id)?.qty) }).toEqual({ id, qty });
-    for (const [id, status] of seen.finals) expect({ id, status: orders.get(id)?.status }).toEqual({ id, status });
+      // Every answer the clients got is in the database, as they were told.
+      const [holdRows] = await db.query('SELECT id, qty FROM holds');
+      const holds = new Map((holdRows as Array<{ id: number; qty: number }>).map((h) => [Number(h.id), Number(h.qty)]));
+      for (const [id, qty] of seen.holds) expect({ id, qty: holds.get(id) }).toEqual({ id, qty });
+      const [orderRows] = await db.query('SELECT id, qty, status FROM orders');
+      const orders = new Map((orderRows as Array<{ id: number; qty: number; status: string }>).map((o) => [Number(o.id), o]));
+      for (const [id, qty] of seen.orders) expect({ id, qty: Number(orders.get(id)?.qty) }).toEqual({ id, qty });
+      for (const [id, status] of seen.finals) expect({ id, status: orders.get(id)?.status }).toEqual({ id, status });
 
-    // Once every hold has expired and been swept: stock = initial − paid, available = stock − pending.
-    const deadline = Date.now() + 15_000;
-    let active = 1;
-    while (active > 0 && Date.now() < deadline) {
-      await sleep(300);
-      const [[row]] = (await db.query(`SELECT COUNT(*) AS n FROM holds WHERE status = 'active'`)) as unknown as [[{ n: number }]];
-      active = Number(row.n);
-    }
-    expect(active).toBe(0);
-    const units = (status: string) => [...orders.values()].filter((o) => o.status === status).reduce((n, o) => n + Number(o.qty), 0);
-    const product = (await (await fetch(`${service.url}/api/products/${productId}`)).json()) as { stock: number; available: number };
-    expect(product.stock).toBe(150 - units('paid'));
-    expect(product.available).toBe(product.stock - units('pending'));
-    const [[p]] = (await db.query('SELECT stock, reserved FROM products WHERE id = ?', [productId])) as unknown as [[{ stock: number; reserved: number }]];
-    expect(Number(p.reserved)).toBe(units('pending'));
-  }, 2 * STARTUP_TIMEOUT_MS + 60_000); // two starts, the burst (<= 30 s) and the sweep (<= 15 s)
+      // Once every hold has expired and been swept: stock = initial − paid, available = stock − pending.
+      const deadline = Date.now() + 15_000;
+      let active = 1;
+      while (active > 0 && Date.now() < deadline) {
+        await sleep(300);
+        const [[row]] = (await db.query(`SELECT COUNT(*) AS n FROM holds WHERE status = 'active'`)) as unknown as [[{ n: number }]];
+        active = Number(row.n);
+      }
+      expect(active).toBe(0);
+      const units = (status: string) => [...orders.values()].filter((o) => o.status === status).reduce((n, o) => n + Number(o.qty), 0);
+      const product = (await (await fetch(`${service.url}/api/products/${productId}`)).json()) as { stock: number; available: number };
+      expect(product.stock).toBe(150 - units('paid'));
+      expect(product.available).toBe(product.stock - units('pending'));
+      const [[p]] = (await db.query('SELECT stock, reserved FROM products WHERE id = ?', [productId])) as unknown as [[{ stock: number; reserved: number }]];
+      expect(Number(p.reserved)).toBe(units('pending'));
+    },
+    2 * STARTUP_TIMEOUT_MS + 60_000,
+  ); // two starts, the burst (<= 30 s) and the sweep (<= 15 s)
 });

@@ -23,7 +23,7 @@ describe('hold expiry is exact at every moment', () => {
 
   const available = async (id: number) => (await t.http().get(`/api/products/${id}`).expect(200)).body.available as number;
   const storedStatus = async (holdId: number) =>
-    ((await t.dataSource.query('SELECT status FROM holds WHERE id = ?', [holdId])) as Array<{ status: string }>)[0].status;
+    (await t.dataSource.query<Array<{ status: string }>>('SELECT status FROM holds WHERE id = ?', [holdId]))[0].status;
 
   it('an expired hold frees its units before the sweep runs, and its order is 410', async () => {
     // Before expiry: the one unit is held, a second hold is refused and nothing is available. These
@@ -63,7 +63,11 @@ describe('hold expiry is exact at every moment', () => {
 
     expect(await storedStatus(holdId)).toBe('active'); // the sweep has not run
     expect(await available(productId)).toBe(1);
-    await t.http().get(`/api/holds/${holdId}`).expect(200).expect((r) => expect(r.body.status).toBe('expired'));
+    await t
+      .http()
+      .get(`/api/holds/${holdId}`)
+      .expect(200)
+      .expect((r) => expect(r.body.status).toBe('expired'));
     await t.http().post('/api/orders').send({ hold_id: holdId }).expect(410, {
       statusCode: 410,
       error: 'hold_expired',
@@ -102,10 +106,9 @@ describe('hold expiry is exact at every moment', () => {
 
     const job = t.app.get(HoldExpiryJob);
     const now = new Date();
-    const [due] = await t.dataSource.query(
-      `SELECT COUNT(*) AS holds, COALESCE(SUM(qty), 0) AS units FROM holds WHERE status = 'active' AND expires_at <= ?`,
-      [now],
-    );
+    const [due] = await t.dataSource.query(`SELECT COUNT(*) AS holds, COALESCE(SUM(qty), 0) AS units FROM holds WHERE status = 'active' AND expires_at <= ?`, [
+      now,
+    ]);
     expect(Number(due.holds)).toBeGreaterThanOrEqual(1);
     const results = await Promise.all([job.sweep(now), job.sweep(now), job.sweep(now)]);
     expect(results.reduce((n, r) => n + r.holds, 0)).toBe(Number(due.holds));
@@ -116,7 +119,11 @@ describe('hold expiry is exact at every moment', () => {
     expect({ stock: Number(row.stock), reserved: Number(row.reserved) }).toEqual({ stock: 10, reserved: 2 });
     expect(await available(p.id)).toBe(8);
     // The swept hold stays readable, and an order for it stays 410 (not 404).
-    await t.http().get(`/api/holds/${lapsed.id}`).expect(200).expect((r) => expect(r.body.status).toBe('expired'));
+    await t
+      .http()
+      .get(`/api/holds/${lapsed.id}`)
+      .expect(200)
+      .expect((r) => expect(r.body.status).toBe('expired'));
     await t.http().post('/api/orders').send({ hold_id: lapsed.id }).expect(410);
   });
 
@@ -129,7 +136,7 @@ describe('hold expiry is exact at every moment', () => {
       let status = 'active';
       while (status === 'active' && Date.now() < deadline) {
         await sleep(250);
-        status = ((await auto.dataSource.query('SELECT status FROM holds WHERE id = ?', [hold.body.id])) as Array<{ status: string }>)[0].status;
+        status = (await auto.dataSource.query<Array<{ status: string }>>('SELECT status FROM holds WHERE id = ?', [hold.body.id]))[0].status;
       }
       expect(status).toBe('expired');
       const [row] = await auto.dataSource.query('SELECT reserved FROM products WHERE id = ?', [p.id]);

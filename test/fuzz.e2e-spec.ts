@@ -56,7 +56,9 @@ const jsonValue = fc.oneof(
 
 /** Bodies near the real shapes (so some succeed and move stock) and far from them. */
 const body = fc.oneof(
-  fc.record({ product_id: fc.oneof(fc.integer({ min: 1, max: 4 }), jsonValue), qty: fc.oneof(fc.integer({ min: 1, max: 12 }), jsonValue) }).map((o) => JSON.stringify(o)),
+  fc
+    .record({ product_id: fc.oneof(fc.integer({ min: 1, max: 4 }), jsonValue), qty: fc.oneof(fc.integer({ min: 1, max: 12 }), jsonValue) })
+    .map((o) => JSON.stringify(o)),
   fc.record({ hold_id: fc.oneof(fc.integer({ min: 1, max: 60 }), jsonValue) }).map((o) => JSON.stringify(o)),
   fc
     .record(
@@ -69,7 +71,14 @@ const body = fc.oneof(
     )
     .map((o) => JSON.stringify(o)),
   fc
-    .record({ name: fc.oneof(fc.string({ maxLength: 8 }), jsonValue), price: fc.oneof(fc.constantFrom('1.00', '9.99'), jsonValue), stock: fc.oneof(fc.integer({ min: 0, max: 30 }), jsonValue) }, { requiredKeys: [] })
+    .record(
+      {
+        name: fc.oneof(fc.string({ maxLength: 8 }), jsonValue),
+        price: fc.oneof(fc.constantFrom('1.00', '9.99'), jsonValue),
+        stock: fc.oneof(fc.integer({ min: 0, max: 30 }), jsonValue),
+      },
+      { requiredKeys: [] },
+    )
     .map((o) => JSON.stringify(o)),
   fc.record({ restock: fc.oneof(fc.integer({ min: 1, max: 5 }), jsonValue) }, { requiredKeys: [] }).map((o) => JSON.stringify(o)),
   fc.dictionary(fc.string({ maxLength: 8 }), jsonValue, { maxKeys: 4 }).map((o) => JSON.stringify(o)),
@@ -79,22 +88,26 @@ const body = fc.oneof(
 );
 
 const route = fc.oneof(
-  id.map((i) => ({ method: 'GET' as Method, path: `/api/products/${i}` })),
-  id.map((i) => ({ method: 'GET' as Method, path: `/api/holds/${i}` })),
-  id.map((i) => ({ method: 'GET' as Method, path: `/api/orders/${i}` })),
-  fc.constant({ method: 'GET' as Method, path: '/api/products' }),
+  id.map((i) => ({ method: 'GET' as const, path: `/api/products/${i}` })),
+  id.map((i) => ({ method: 'GET' as const, path: `/api/holds/${i}` })),
+  id.map((i) => ({ method: 'GET' as const, path: `/api/orders/${i}` })),
+  fc.constant({ method: 'GET' as const, path: '/api/products' }),
   fc
-    .dictionary(fc.constantFrom('status', 'product_id', 'limit', 'after_id', 'page'), fc.oneof(fc.string({ maxLength: 6 }), fc.integer({ min: -2, max: 250 }).map(String)), { maxKeys: 4 })
-    .map((q) => ({ method: 'GET' as Method, path: `/api/orders?${new URLSearchParams(q).toString()}` })),
-  fc.constant({ method: 'POST' as Method, path: '/api/products' }),
-  id.map((i) => ({ method: 'PATCH' as Method, path: `/api/products/${i}` })),
-  fc.constant({ method: 'GET' as Method, path: '/health' }),
-  fc.constant({ method: 'POST' as Method, path: '/api/holds' }),
-  fc.constant({ method: 'POST' as Method, path: '/api/orders' }),
-  fc.constant({ method: 'POST' as Method, path: '/api/payments/webhook' }),
-  fc.constantFrom<Method>('GET', 'POST', 'PATCH', 'DELETE', 'PUT').chain((method) =>
-    fc.constantFrom('/api/holds', '/api/unknown', '/api/products/1/x', '/', '/api').map((path) => ({ method, path })),
-  ),
+    .dictionary(
+      fc.constantFrom('status', 'product_id', 'limit', 'after_id', 'page'),
+      fc.oneof(fc.string({ maxLength: 6 }), fc.integer({ min: -2, max: 250 }).map(String)),
+      { maxKeys: 4 },
+    )
+    .map((q) => ({ method: 'GET' as const, path: `/api/orders?${new URLSearchParams(q).toString()}` })),
+  fc.constant({ method: 'POST' as const, path: '/api/products' }),
+  id.map((i) => ({ method: 'PATCH' as const, path: `/api/products/${i}` })),
+  fc.constant({ method: 'GET' as const, path: '/health' }),
+  fc.constant({ method: 'POST' as const, path: '/api/holds' }),
+  fc.constant({ method: 'POST' as const, path: '/api/orders' }),
+  fc.constant({ method: 'POST' as const, path: '/api/payments/webhook' }),
+  fc
+    .constantFrom<Method>('GET', 'POST', 'PATCH', 'DELETE', 'PUT')
+    .chain((method) => fc.constantFrom('/api/holds', '/api/unknown', '/api/products/1/x', '/', '/api').map((path) => ({ method, path }))),
 );
 
 const randomProbe: fc.Arbitrary<Probe> = fc
@@ -130,9 +143,7 @@ const grantedHolds: number[] = [];
 const plausibleProbe: fc.Arbitrary<Probe> = fc.oneof(
   {
     weight: 3,
-    arbitrary: fc
-      .record({ product_id: fc.integer({ min: 1, max: 5 }), qty: fc.integer({ min: 0, max: 11 }) })
-      .map((b) => json('POST', '/api/holds', b)),
+    arbitrary: fc.record({ product_id: fc.integer({ min: 1, max: 5 }), qty: fc.integer({ min: 0, max: 11 }) }).map((b) => json('POST', '/api/holds', b)),
   },
   {
     weight: 2,
@@ -141,7 +152,11 @@ const plausibleProbe: fc.Arbitrary<Probe> = fc.oneof(
   {
     weight: 2,
     arbitrary: fc
-      .record({ idempotency_key: fc.string({ minLength: 1, maxLength: 6 }), order_id: fc.integer({ min: 1, max: 50 }), status: fc.constantFrom('success', 'failure') })
+      .record({
+        idempotency_key: fc.string({ minLength: 1, maxLength: 6 }),
+        order_id: fc.integer({ min: 1, max: 50 }),
+        status: fc.constantFrom('success', 'failure'),
+      })
       .map((b) => json('POST', '/api/payments/webhook', b, { 'x-signature': signBody(JSON.stringify(b), SECRET) })),
   },
   {

@@ -20,8 +20,7 @@ describe('Idempotency-Key on POST /api/holds and POST /api/orders', () => {
     const req = app.http().post('/api/holds');
     return (key === undefined ? req : req.set('Idempotency-Key', key)).send(body as object);
   };
-  const holdsOf = async (productId: number) =>
-    Number((await t.dataSource.query('SELECT COUNT(*) AS n FROM holds WHERE product_id = ?', [productId]))[0].n);
+  const holdsOf = async (productId: number) => Number((await t.dataSource.query('SELECT COUNT(*) AS n FROM holds WHERE product_id = ?', [productId]))[0].n);
   const available = async (productId: number) => (await t.http().get(`/api/products/${productId}`).expect(200)).body.available as number;
 
   it('the same key and body returns the first answer again, marked replayed, with no second effect', async () => {
@@ -106,17 +105,25 @@ describe('Idempotency-Key on POST /api/holds and POST /api/orders', () => {
     const p = await make.makeProduct({ stock: 3 });
     const key = newKey();
     const old = new Date(Date.now() - 25 * 3600 * 1000);
-    await t.dataSource.query(
-      'INSERT INTO idempotency_keys (scope, idem_key, request_hash, status_code, response_body, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      ['holds', key, 'x'.repeat(64), 201, '{"id":1}', old],
-    );
+    await t.dataSource.query('INSERT INTO idempotency_keys (scope, idem_key, request_hash, status_code, response_body, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
+      'holds',
+      key,
+      'x'.repeat(64),
+      201,
+      '{"id":1}',
+      old,
+    ]);
     const res = await hold(key, { product_id: p.id, qty: 1 }).expect(201);
     expect(res.headers['idempotent-replayed']).toBeUndefined();
     expect(await holdsOf(p.id)).toBe(1);
-    await t.dataSource.query(
-      'INSERT INTO idempotency_keys (scope, idem_key, request_hash, status_code, response_body, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      ['holds', newKey(), 'y'.repeat(64), 201, '{"id":2}', old],
-    );
+    await t.dataSource.query('INSERT INTO idempotency_keys (scope, idem_key, request_hash, status_code, response_body, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
+      'holds',
+      newKey(),
+      'y'.repeat(64),
+      201,
+      '{"id":2}',
+      old,
+    ]);
     await expect(t.app.get(IdempotencyPurgeJob).purge()).resolves.toBeGreaterThanOrEqual(1);
     const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM idempotency_keys WHERE created_at <= ?', [new Date(Date.now() - 24 * 3600 * 1000)]);
     expect(Number(n)).toBe(0);

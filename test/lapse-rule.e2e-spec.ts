@@ -29,7 +29,11 @@ describe('the lapse rule: its SQL and TypeScript forms agree row by row', () => 
     for (const status of statuses) {
       for (const offset of offsets) holds.push(await make.makeHold({ productId: p.id, status, expiresAt: new Date(now.getTime() + offset) }));
     }
-    const bySql = await lapsedBySql(t.dataSource, holds.map((h) => h.id), now);
+    const bySql = await lapsedBySql(
+      t.dataSource,
+      holds.map((h) => h.id),
+      now,
+    );
     const byTs = new Set(holds.filter((h) => isLapsed(h, now)).map((h) => h.id));
     expect(bySql).toEqual(byTs);
     // Exactly the active holds whose expires_at is not after now: the rule, spelled out once.

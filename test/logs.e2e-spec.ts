@@ -12,7 +12,11 @@ describe('structured logs: one JSON line per request and per domain event', () =
   const logs = captureLogs();
 
   beforeAll(async () => {
-    t = await startTestApp(DB, { LOG_LEVEL: 'info', AVAILABILITY_CACHE_TTL_MS: '0', HOLD_TTL_SECONDS: '1', STOCK_LOCK_WAIT_LOG_MS: '0', DB_LOCK_WAIT_TIMEOUT_SECONDS: '1' }, { logDestination: logs.destination });
+    t = await startTestApp(
+      DB,
+      { LOG_LEVEL: 'info', AVAILABILITY_CACHE_TTL_MS: '0', HOLD_TTL_SECONDS: '1', STOCK_LOCK_WAIT_LOG_MS: '0', DB_LOCK_WAIT_TIMEOUT_SECONDS: '1' },
+      { logDestination: logs.destination },
+    );
     // The expiry job sweeps on its first tick after start; only the test's own sweep() may log hold.expired here.
     void t.app.get(SchedulerRegistry).getCronJob('hold-expiry').stop();
   });
@@ -81,7 +85,13 @@ describe('structured logs: one JSON line per request and per domain event', () =
     await sendWebhook(t, { ...event, status: 'failure' }).expect(422);
     await sendWebhook(t, { idempotency_key: 'evt_early', order_id: 999999, status: 'success' }).expect(202);
     expect(logs.events('payment.applied')).toEqual([
-      expect.objectContaining({ idempotency_key: 'evt_logged', order_id: order.id, result: 'applied', order_status: 'paid', request_id: first.headers['x-request-id'] }),
+      expect.objectContaining({
+        idempotency_key: 'evt_logged',
+        order_id: order.id,
+        result: 'applied',
+        order_status: 'paid',
+        request_id: first.headers['x-request-id'],
+      }),
     ]);
     expect(logs.events('payment.duplicate')).toEqual([
       expect.objectContaining({ idempotency_key: 'evt_logged', order_id: order.id, result: 'duplicate', order_status: 'paid' }),

@@ -17,22 +17,31 @@ describe('three instances over one database and one Redis', () => {
   let db: Connection;
   let productId: number;
 
-  beforeAll(async () => {
-    await resetDatabase(DB);
-    const env = {
-      HOLD_TTL_SECONDS: '6',
-      HOLD_SWEEP_INTERVAL_SECONDS: '1',
-      AVAILABILITY_CACHE_TTL_MS: '200',
-      REDIS_URL: 'redis://127.0.0.1:6379',
-      WEBHOOK_SECRET: SECRET,
-      SEED_PRODUCT_STOCK: '200',
-    };
-    // The first start migrates and seeds; the other two find the schema ready.
-    services.push(await startService(DB, env));
-    productId = await seededProductId(services[0].url, 200);
-    services.push(...(await Promise.all([startService(DB, env), startService(DB, env)])));
-    db = await createConnection({ host: TEST_ENV.DB_HOST, port: Number(TEST_ENV.DB_PORT), user: TEST_ENV.DB_USER, password: TEST_ENV.DB_PASSWORD, database: testDbName(DB) });
-  }, 2 * STARTUP_TIMEOUT_MS + 30_000); // one start, then two at once
+  beforeAll(
+    async () => {
+      await resetDatabase(DB);
+      const env = {
+        HOLD_TTL_SECONDS: '6',
+        HOLD_SWEEP_INTERVAL_SECONDS: '1',
+        AVAILABILITY_CACHE_TTL_MS: '200',
+        REDIS_URL: 'redis://127.0.0.1:6379',
+        WEBHOOK_SECRET: SECRET,
+        SEED_PRODUCT_STOCK: '200',
+      };
+      // The first start migrates and seeds; the other two find the schema ready.
+      services.push(await startService(DB, env));
+      productId = await seededProductId(services[0].url, 200);
+      services.push(...(await Promise.all([startService(DB, env), startService(DB, env)])));
+      db = await createConnection({
+        host: TEST_ENV.DB_HOST,
+        port: Number(TEST_ENV.DB_PORT),
+        user: TEST_ENV.DB_USER,
+        password: TEST_ENV.DB_PASSWORD,
+        database: testDbName(DB),
+      });
+    },
+    2 * STARTUP_TIMEOUT_MS + 30_000,
+  ); // one start, then two at once
   afterAll(async () => {
     await Promise.all(services.map((s) => stopService(s, 'SIGTERM')));
     await db?.end();
@@ -78,9 +87,9 @@ describe('three instances over one database and one Redis', () => {
       active = Number(row.n);
     }
     expect(active).toBe(0);
-    const [[counts]] = (await db.query(
-      `SELECT SUM(status = 'expired') AS expired, SUM(status = 'converted') AS converted FROM holds`,
-    )) as unknown as [[{ expired: number; converted: number }]];
+    const [[counts]] = (await db.query(`SELECT SUM(status = 'expired') AS expired, SUM(status = 'converted') AS converted FROM holds`)) as unknown as [
+      [{ expired: number; converted: number }],
+    ];
     expect({ expired: Number(counts.expired), converted: Number(counts.converted) }).toEqual({ expired: 199, converted: 1 });
     const [[p]] = (await db.query('SELECT stock, reserved FROM products WHERE id = ?', [productId])) as unknown as [[{ stock: number; reserved: number }]];
     // Released exactly once each: nothing reserved is left, the paid unit left the stock.

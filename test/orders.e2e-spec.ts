@@ -46,7 +46,11 @@ describe('orders: one per hold', () => {
     // The pending order keeps its units reserved; the hold reads as converted.
     const product = await t.http().get(`/api/products/${p.id}`).expect(200);
     expect(product.body).toMatchObject({ stock: 10, available: 7 });
-    await t.http().get(`/api/holds/${hold.body.id}`).expect(200).expect((r) => expect(r.body.status).toBe('converted'));
+    await t
+      .http()
+      .get(`/api/holds/${hold.body.id}`)
+      .expect(200)
+      .expect((r) => expect(r.body.status).toBe('converted'));
   });
 
   it('GET /api/orders/:id shows the order with its product', async () => {
@@ -72,6 +76,10 @@ describe('orders: one per hold', () => {
     expect(holds.every((h) => h.status === 201)).toBe(true);
     const orders = await Promise.all(holds.map((h) => t.http().post('/api/orders').send({ hold_id: h.body.id })));
     expect(orders.every((o) => o.status === 201)).toBe(true);
-    await t.http().get(`/api/products/${p.id}`).expect(200).expect((r) => expect(r.body).toMatchObject({ stock: 40, available: 0 }));
+    await t
+      .http()
+      .get(`/api/products/${p.id}`)
+      .expect(200)
+      .expect((r) => expect(r.body).toMatchObject({ stock: 40, available: 0 }));
   });
 });

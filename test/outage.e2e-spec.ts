@@ -62,6 +62,10 @@ describe('database outage: fail fast with 503, recover by itself', () => {
     await t.http().get(`/api/products/${productId}`).expect(200);
     await t.http().post('/api/holds').send({ product_id: productId, qty: 1 }).expect(201);
     // Nothing was half-done during the outage: two holds, two units reserved.
-    await t.http().get(`/api/products/${productId}`).expect(200).expect((r) => expect(r.body).toMatchObject({ stock: 10, available: 8 }));
+    await t
+      .http()
+      .get(`/api/products/${productId}`)
+      .expect(200)
+      .expect((r) => expect(r.body).toMatchObject({ stock: 10, available: 8 }));
   });
 });

@@ -53,7 +53,11 @@ describe('payment webhook: signed, idempotent, out-of-order safe', () => {
     expect(duplicates).toHaveLength(19);
     expect(applied[0].body).toEqual(answer(body, 'applied', 'paid'));
     for (const d of duplicates) expect(d.body).toEqual(answer(body, 'duplicate', 'paid'));
-    await t.http().get(`/api/orders/${orderId}`).expect(200).expect((r) => expect(r.body.status).toBe('paid'));
+    await t
+      .http()
+      .get(`/api/orders/${orderId}`)
+      .expect(200)
+      .expect((r) => expect(r.body.status).toBe('paid'));
     await expect(product(productId)).resolves.toEqual(expect.objectContaining({ stock: 7, available: 7 }));
   });
 
@@ -66,7 +70,11 @@ describe('payment webhook: signed, idempotent, out-of-order safe', () => {
     const late = await sendWebhook(t, { idempotency_key: key('late'), order_id: orderId, status: 'success' }).expect(200);
     expect(late.body).toMatchObject({ result: 'ignored', order_status: 'cancelled' });
     await expect(product(productId)).resolves.toMatchObject({ stock: 5, available: 5 });
-    await t.http().get(`/api/orders/${orderId}`).expect(200).expect((r) => expect(r.body.status).toBe('cancelled'));
+    await t
+      .http()
+      .get(`/api/orders/${orderId}`)
+      .expect(200)
+      .expect((r) => expect(r.body.status).toBe('cancelled'));
   });
 
   it('success then failure with a new key: the order stays paid', async () => {
@@ -91,7 +99,11 @@ describe('payment webhook: signed, idempotent, out-of-order safe', () => {
       expect(res.body).toMatchObject({ statusCode: 422, error: 'idempotency_key_reused' });
     }
     await expect(product(productId)).resolves.toEqual(before);
-    await t.http().get(`/api/orders/${other.orderId}`).expect(200).expect((r) => expect(r.body.status).toBe('pending'));
+    await t
+      .http()
+      .get(`/api/orders/${other.orderId}`)
+      .expect(200)
+      .expect((r) => expect(r.body.status).toBe('pending'));
     expect(await eventCount(k)).toBe(1);
   });
 
@@ -156,10 +168,7 @@ describe('payment webhook: signed, idempotent, out-of-order safe', () => {
       const hold = await t.http().post('/api/holds').send({ product_id: p.id, qty: 1 }).expect(201);
       const next = await make.pinNextOrderId();
       const body = { idempotency_key: key('race'), order_id: next, status: 'success' };
-      const [order, hook] = await Promise.all([
-        t.http().post('/api/orders').send({ hold_id: hold.body.id }),
-        sendWebhook(t, body),
-      ]);
+      const [order, hook] = await Promise.all([t.http().post('/api/orders').send({ hold_id: hold.body.id }), sendWebhook(t, body)]);
       expect(order.status).toBe(201);
       expect(order.body.id).toBe(next);
       expect([200, 202]).toContain(hook.status);

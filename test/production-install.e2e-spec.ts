@@ -76,7 +76,7 @@ describe('production install: dist/ with production dependencies only', () => {
     expect(misplaced).toEqual([]);
     for (const dev of ['typescript', 'ts-node', 'jest', '@nestjs/platform-express']) expect(existsSync(join(dir, 'node_modules', dev))).toBe(false);
     const version = await new Promise<string>((resolve, reject) =>
-      execFile(join(dir, 'node_modules', '.bin', 'node'), ['--version'], (err, out) => (err ? reject(err) : resolve(out.trim()))),
+      execFile(join(dir, 'node_modules', '.bin', 'node'), ['--version'], (err, out) => (err ? reject(new Error(err.message)) : resolve(out.trim()))),
     );
     expect(version).toMatch(/^v24\./);
   });
@@ -96,7 +96,10 @@ describe('production install: dist/ with production dependencies only', () => {
     const deadline = Date.now() + 30_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}: ${stderr}`);
-      const status = await fetch(`${url}/health`).then((r) => r.status, () => 0);
+      const status = await fetch(`${url}/health`).then(
+        (r) => r.status,
+        () => 0,
+      );
       if (status === 200) break;
       if (Date.now() > deadline) throw new Error(`service did not become healthy: ${stderr}`);
       await new Promise((r) => setTimeout(r, 100));

@@ -11,55 +11,70 @@ describe('graceful shutdown: SIGTERM during a burst of holds', () => {
   beforeAll(() => resetDatabase(DB));
   afterAll(() => stopService(service));
 
-  it('exits 0 within a few seconds, and every hold that answered 201 exists', async () => {
-    service = await startService(DB, { SEED_PRODUCT_STOCK: '100000', HOLD_TTL_SECONDS: '3600' });
-    const url = service.url;
-    const productId = await seededProductId(url, 100000);
-    const granted: Array<{ id: number; qty: number }> = [];
-    const answers = new Map<string, number>();
-    let stop = false;
-    const buyer = async (i: number) => {
-      while (!stop) {
-        try {
-          const res = await fetch(`${url}/api/holds`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ product_id: productId, qty: (i % 3) + 1 }),
-          });
-          const body = (await res.json()) as { id: number; qty: number };
-          answers.set(String(res.status), (answers.get(String(res.status)) ?? 0) + 1);
-          if (res.status === 201) granted.push(body);
-        } catch {
-          return; // the listener is closed: the service is going away
+  it(
+    'exits 0 within a few seconds, and every hold that answered 201 exists',
+    async () => {
+      service = await startService(DB, { SEED_PRODUCT_STOCK: '100000', HOLD_TTL_SECONDS: '3600' });
+      const url = service.url;
+      const productId = await seededProductId(url, 100000);
+      const granted: Array<{ id: number; qty: number }> = [];
+      const answers = new Map<string, number>();
+      let stop = false;
+      const buyer = async (i: number) => {
+        while (!stop) {
+          try {
+            const res = await fetch(`${url}/api/holds`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ product_id: productId, qty: (i % 3) + 1 }),
+            });
+            const body = (await res.json()) as { id: number; qty: number };
+            answers.set(String(res.status), (answers.get(String(res.status)) ?? 0) + 1);
+            if (res.status === 201) granted.push(body);
+          } catch {
+            return; // the listener is closed: the service is going away
+          }
         }
+      };
+      const buyers = Array.from({ length: 40 }, (_, i) => buyer(i));
+      await pollUntil(
+        '200 holds have been granted',
+        () => granted.length,
+        (n) => n >= 200,
+        { timeoutMs: 30_000, intervalMs: 10 },
+      );
+
+      const signalled = Date.now();
+      service.child.kill('SIGTERM');
+      const code = await service.exited;
+      const took = Date.now() - signalled;
+      stop = true;
+      await Promise.all(buyers);
+
+      expect(code).toBe(0);
+      expect(took).toBeLessThan(5000);
+      for (const status of answers.keys()) expect(['201', '503']).toContain(status);
+      // Requests that reach the service while it drains are served, not refused.
+      expect([...answers.keys()]).toEqual(['201']);
+
+      const conn = await createConnection({
+        host: TEST_ENV.DB_HOST,
+        port: Number(TEST_ENV.DB_PORT),
+        user: TEST_ENV.DB_USER,
+        password: TEST_ENV.DB_PASSWORD,
+        database: testDbName(DB),
+      });
+      try {
+        const [rows] = (await conn.query('SELECT id, qty FROM holds')) as unknown as [Array<{ id: number; qty: number }>];
+        const stored = new Map(rows.map((r) => [Number(r.id), Number(r.qty)]));
+        for (const hold of granted) expect(stored.get(hold.id)).toBe(hold.qty);
+        const [[product]] = (await conn.query('SELECT reserved FROM products WHERE id = ?', [productId])) as unknown as [Array<{ reserved: number }>];
+        const units = rows.reduce((sum, r) => sum + Number(r.qty), 0);
+        expect(Number(product.reserved)).toBe(units);
+      } finally {
+        await conn.end();
       }
-    };
-    const buyers = Array.from({ length: 40 }, (_, i) => buyer(i));
-    await pollUntil('200 holds have been granted', async () => granted.length, (n) => n >= 200, { timeoutMs: 30_000, intervalMs: 10 });
-
-    const signalled = Date.now();
-    service.child.kill('SIGTERM');
-    const code = await service.exited;
-    const took = Date.now() - signalled;
-    stop = true;
-    await Promise.all(buyers);
-
-    expect(code).toBe(0);
-    expect(took).toBeLessThan(5000);
-    for (const status of answers.keys()) expect(['201', '503']).toContain(status);
-    // Requests that reach the service while it drains are served, not refused.
-    expect([...answers.keys()]).toEqual(['201']);
-
-    const conn = await createConnection({ host: TEST_ENV.DB_HOST, port: Number(TEST_ENV.DB_PORT), user: TEST_ENV.DB_USER, password: TEST_ENV.DB_PASSWORD, database: testDbName(DB) });
-    try {
-      const [rows] = (await conn.query('SELECT id, qty FROM holds')) as unknown as [Array<{ id: number; qty: number }>];
-      const stored = new Map(rows.map((r) => [Number(r.id), Number(r.qty)]));
-      for (const hold of granted) expect(stored.get(hold.id)).toBe(hold.qty);
-      const [[product]] = (await conn.query('SELECT reserved FROM products WHERE id = ?', [productId])) as unknown as [Array<{ reserved: number }>];
-      const units = rows.reduce((sum, r) => sum + Number(r.qty), 0);
-      expect(Number(product.reserved)).toBe(units);
-    } finally {
-      await conn.end();
-    }
-  }, STARTUP_TIMEOUT_MS + 60_000); // a start, 200 holds (<= 30 s), the drain
+    },
+    STARTUP_TIMEOUT_MS + 60_000,
+  ); // a start, 200 holds (<= 30 s), the drain
 });

@@ -21,9 +21,7 @@ describe('holds never oversell (real MariaDB, real HTTP, real concurrency)', () 
 
   it('stock 5, 50 holds of qty 1 at once: exactly 5 granted, 45 refused with available', async () => {
     const p = await make.makeProduct({ stock: 5 });
-    const results = await Promise.all(
-      Array.from({ length: 50 }, () => t.http().post('/api/holds').send({ product_id: p.id, qty: 1 })),
-    );
+    const results = await Promise.all(Array.from({ length: 50 }, () => t.http().post('/api/holds').send({ product_id: p.id, qty: 1 })));
     const created = results.filter((r) => r.status === 201);
     const refused = results.filter((r) => r.status === 409);
     expect(created).toHaveLength(5);

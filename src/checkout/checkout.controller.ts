@@ -48,13 +48,7 @@ export class CheckoutController {
   @ApiTags('holds')
   @ApiHeader(IDEMPOTENCY_KEY_HEADER)
   @ApiCreatedResponse({ type: HoldResponse })
-  @ApiErrors(
-    ...BODY_ERRORS,
-    new ProductNotFoundError(),
-    new InsufficientStockError(3),
-    new IdempotencyKeyInFlightError(),
-    new IdempotencyKeyReusedError(),
-  )
+  @ApiErrors(...BODY_ERRORS, new ProductNotFoundError(), new InsufficientStockError(3), new IdempotencyKeyInFlightError(), new IdempotencyKeyReusedError())
   placeHold(@Body() dto: CreateHoldDto, @IdempotencyClaimParam() claim?: IdempotencyClaim): Promise<HoldResponse> {
     return this.holds.place(dto, claim);
   }

@@ -35,13 +35,15 @@ export class SettlePaymentService {
    * created is never lost. Throws IdempotencyKeyReusedError (nothing changes).
    */
   async handleWebhook(dto: PaymentWebhookDto): Promise<WebhookResponse> {
-    const response = await this.transactions.run((tx) => this.settle(tx, dto)).catch((err: unknown) => {
-      if (err instanceof IdempotencyKeyReusedError) {
-        this.logger.warn({ msg: 'payment.conflict', idempotency_key: dto.idempotency_key, order_id: dto.order_id, status: dto.status, result: 'conflict' });
-        this.metrics.webhookEvent('conflict');
-      }
-      throw err;
-    });
+    const response = await this.transactions
+      .run((tx) => this.settle(tx, dto))
+      .catch((err: unknown) => {
+        if (err instanceof IdempotencyKeyReusedError) {
+          this.logger.warn({ msg: 'payment.conflict', idempotency_key: dto.idempotency_key, order_id: dto.order_id, status: dto.status, result: 'conflict' });
+          this.metrics.webhookEvent('conflict');
+        }
+        throw err;
+      });
     this.logger.log({
       msg: `payment.${response.result}`,
       idempotency_key: dto.idempotency_key,

@@ -56,14 +56,7 @@ const CONNECTION_CODES = new Set([
   'CR_SERVER_LOST',
 ]);
 
-const CONNECTION_MESSAGES = [
-  'Pool is closed',
-  'connection is in closed state',
-  'Connection lost',
-  'No connection',
-  'Queue limit reached',
-  'connect ETIMEDOUT',
-];
+const CONNECTION_MESSAGES = ['Pool is closed', 'connection is in closed state', 'Connection lost', 'No connection', 'Queue limit reached', 'connect ETIMEDOUT'];
 
 /** The database cannot be reached (or went away mid-request): the client gets 503 and may retry. */
 export function isConnectionError(err: unknown): boolean {

@@ -61,6 +61,8 @@ export async function configureSessions(dataSource: DataSource, config: AppConfi
     for (const sql of statements) conn.query(sql, () => undefined);
   });
   for (const sql of statements) {
-    await new Promise<void>((resolve, reject) => pool.query(sql, (err) => (err ? reject(err instanceof Error ? err : new Error('session setup failed')) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      pool.query(sql, (err) => (err ? reject(err instanceof Error ? err : new Error('session setup failed')) : resolve())),
+    );
   }
 }

@@ -48,7 +48,9 @@ export function ApiErrors(...errors: DomainError[]): MethodDecorator & ClassDeco
 export function setUpApiDocs(app: NestFastifyApplication): void {
   const config = new DocumentBuilder()
     .setTitle('Flash-sale checkout')
-    .setDescription('Sells a limited stock to a burst of buyers without overselling: holds, orders, payment webhook. The contract, with every status and error code, is docs/API.md in the repository.')
+    .setDescription(
+      'Sells a limited stock to a burst of buyers without overselling: holds, orders, payment webhook. The contract, with every status and error code, is docs/API.md in the repository.',
+    )
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' }, 'admin')
     .build();

@@ -74,10 +74,14 @@ export class IdempotencyService {
       new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS),
     ]);
     try {
-      await tx.manager.query(
-        'INSERT INTO idempotency_keys (scope, idem_key, request_hash, status_code, response_body, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-        [claim.scope, claim.key, claim.hash, status, JSON.stringify(body), now],
-      );
+      await tx.manager.query('INSERT INTO idempotency_keys (scope, idem_key, request_hash, status_code, response_body, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
+        claim.scope,
+        claim.key,
+        claim.hash,
+        status,
+        JSON.stringify(body),
+        now,
+      ]);
     } catch (err) {
       if (isDuplicateKey(err)) throw new IdempotencyKeyTakenError();
       throw err;

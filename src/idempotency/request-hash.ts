@@ -14,7 +14,9 @@ export function canonicalJson(value: unknown): string {
 
 /** What "the same request" means for an Idempotency-Key: the same route and the same JSON body. */
 export function requestHash(body: unknown): string {
-  return createHash('sha256').update(canonicalJson(body ?? null)).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson(body ?? null))
+    .digest('hex');
 }
 
 const KEY = /^[\x20-\x7E]{1,255}$/;

@@ -1,10 +1,6 @@
 import { Controller, Get, Injectable, Param, PipeTransform, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
-import {
-  OrderNotFoundError,
-  ServiceUnavailableError,
-  ValidationFailedError,
-} from '../common/errors';
+import { OrderNotFoundError, ServiceUnavailableError, ValidationFailedError } from '../common/errors';
 import { ApiErrors } from '../http/openapi';
 import { ParseIdPipe } from '../http/validation';
 import { ListOrdersQuery, parseListOrdersQuery } from './dto/list-orders.query';
@@ -29,7 +25,7 @@ export class OrderController {
   @ApiQuery({ name: 'status', required: false, enum: ['pending', 'paid', 'cancelled'] })
   @ApiQuery({ name: 'product_id', required: false, type: Number })
   @ApiQuery({ name: 'limit', required: false, type: Number, description: '1..200, default 50' })
-  @ApiQuery({ name: 'after_id', required: false, type: Number, description: 'keyset cursor: the previous page\'s next_after_id' })
+  @ApiQuery({ name: 'after_id', required: false, type: Number, description: "keyset cursor: the previous page's next_after_id" })
   @ApiOkResponse({ type: OrderPage })
   @ApiErrors(new ValidationFailedError([]))
   list(@Query(ListOrdersQueryPipe) query: ListOrdersQuery): Promise<OrderPage> {

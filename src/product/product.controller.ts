@@ -1,12 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import {
-  AdminDisabledError,
-  ProductNotFoundError,
-  ServiceUnavailableError,
-  UnauthorizedError,
-  ValidationFailedError,
-} from '../common/errors';
+import { AdminDisabledError, ProductNotFoundError, ServiceUnavailableError, UnauthorizedError, ValidationFailedError } from '../common/errors';
 import { ApiErrors, BODY_ERRORS } from '../http/openapi';
 import { AdminOnly } from '../http/route-auth';
 import { ParseIdPipe } from '../http/validation';

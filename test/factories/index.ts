@@ -62,9 +62,20 @@ export class OrderFactory {
     const unitPrice = overrides.unitPrice ?? '49.99';
     const status = overrides.status ?? 'pending';
     const repo = this.dataSource.getRepository(Order);
-    const order = withNumericId(await repo.save(
-      repo.create({ holdId: hold.id, productId: overrides.productId, qty, unitPrice, total: lineTotal(unitPrice, qty), status, createdAt: now, updatedAt: now }),
-    ));
+    const order = withNumericId(
+      await repo.save(
+        repo.create({
+          holdId: hold.id,
+          productId: overrides.productId,
+          qty,
+          unitPrice,
+          total: lineTotal(unitPrice, qty),
+          status,
+          createdAt: now,
+          updatedAt: now,
+        }),
+      ),
+    );
     if (status === 'pending') {
       await this.dataSource.query('UPDATE products SET reserved = reserved + ? WHERE id = ?', [qty, overrides.productId]);
     }

@@ -55,7 +55,7 @@ export async function startService(dbName: string, env: Record<string, string> =
 /** Waits until the service answers /health with 200 (STARTUP_TIMEOUT_MS at most; it is killed if it never does). */
 export async function waitHealthy(service: ServiceProcess): Promise<void> {
   const started = Date.now();
-  let last = 'no answer yet';
+  let last: string | undefined;
   for (;;) {
     if (service.child.exitCode !== null) throw new Error(`service exited with ${service.child.exitCode}: ${service.stderr()}`);
     try {
@@ -67,7 +67,7 @@ export async function waitHealthy(service: ServiceProcess): Promise<void> {
     }
     if (Date.now() - started > STARTUP_TIMEOUT_MS) {
       service.child.kill('SIGKILL');
-      throw new Error(`service did not become healthy within ${STARTUP_TIMEOUT_MS} ms (last: ${last}); stderr: ${service.stderr()}`);
+      throw new Error(`service did not become healthy within ${STARTUP_TIMEOUT_MS} ms (last: ${last ?? 'no answer yet'}); stderr: ${service.stderr()}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

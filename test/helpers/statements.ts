@@ -5,11 +5,7 @@ import { DataSource } from 'typeorm';
  * runner passes through the data source's logger) while `work` runs. `match` narrows the count,
  * e.g. to reads of one table.
  */
-export async function countStatements<T>(
-  dataSource: DataSource,
-  work: () => Promise<T>,
-  match: RegExp = /./,
-): Promise<{ result: T; statements: string[] }> {
+export async function countStatements<T>(dataSource: DataSource, work: () => Promise<T>, match: RegExp = /./): Promise<{ result: T; statements: string[] }> {
   const statements: string[] = [];
   const logger = dataSource.logger;
   const original = logger.logQuery.bind(logger);

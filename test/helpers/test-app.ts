@@ -80,7 +80,11 @@ export async function startTestApp(
 }
 
 /** Log lines captured from an application started with `logDestination: logs.destination`. */
-export function captureLogs(): { destination: DestinationStream; lines: Array<Record<string, unknown>>; events: (msg: string) => Array<Record<string, unknown>> } {
+export function captureLogs(): {
+  destination: DestinationStream;
+  lines: Array<Record<string, unknown>>;
+  events: (msg: string) => Array<Record<string, unknown>>;
+} {
   const lines: Array<Record<string, unknown>> = [];
   const destination: DestinationStream = {
     write(chunk: string) {

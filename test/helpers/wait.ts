@@ -36,7 +36,7 @@ export async function untilInstant(instant: number): Promise<void> {
  */
 export async function pollUntil<T>(
   what: string,
-  probe: () => PromiseLike<T>,
+  probe: () => T | PromiseLike<T>,
   done: (value: T) => boolean,
   options: { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<T> {
