@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { In, Repository } from 'typeorm';
 import { HoldNotFoundError } from '../common/errors';
 import { Tx } from '../database/transaction.service';
 import { lapsedHoldSql } from './hold-lapse';
@@ -99,7 +99,7 @@ export class HoldService {
     );
     if (claimed.length === 0) return { holds: 0, units: 0 };
     const ids = claimed.map((h) => Number(h.id));
-    await tx.manager.query(`UPDATE holds SET status = 'expired' WHERE id IN (?) AND status = 'active'`, [ids]);
+    await tx.manager.getRepository(Hold).update({ id: In(ids), status: 'active' }, { status: 'expired' });
     return { holds: ids.length, units: claimed.reduce((sum, h) => sum + Number(h.qty), 0) };
   }
 

@@ -1,7 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { IdempotencyKey } from './idempotency-key.entity';
-import { IdempotencyInterceptor } from './idempotency.interceptor';
 import { IdempotencyPurgeJob } from './idempotency-purge.job';
 import { IdempotencyService } from './idempotency.service';
 
@@ -12,7 +11,7 @@ import { IdempotencyService } from './idempotency.service';
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature([IdempotencyKey])],
-  providers: [IdempotencyService, IdempotencyInterceptor, IdempotencyPurgeJob],
-  exports: [IdempotencyService, IdempotencyInterceptor],
+  providers: [IdempotencyService, IdempotencyPurgeJob],
+  exports: [IdempotencyService],
 })
 export class IdempotencyModule {}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, LessThanOrEqual } from 'typeorm';
+import { IdempotencyKey } from './idempotency-key.entity';
 import { isDuplicateKey, isLockNotAvailable } from '../common/db-errors';
 import { TransactionService, Tx } from '../database/transaction.service';
 import { IdempotencyKeyInFlightError } from '../common/errors';
@@ -68,20 +69,17 @@ export class IdempotencyService {
    */
   async record(tx: Tx, claim: IdempotencyClaim, status: number, body: unknown): Promise<void> {
     const now = new Date();
-    await tx.manager.query('DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ? AND created_at <= ?', [
-      claim.scope,
-      claim.key,
-      new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS),
-    ]);
+    const keys = tx.manager.getRepository(IdempotencyKey);
+    await keys.delete({ scope: claim.scope, idemKey: claim.key, createdAt: LessThanOrEqual(new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS)) });
     try {
-      await tx.manager.query('INSERT INTO idempotency_keys (scope, idem_key, request_hash, status_code, response_body, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
-        claim.scope,
-        claim.key,
-        claim.hash,
-        status,
-        JSON.stringify(body),
-        now,
-      ]);
+      await keys.insert({
+        scope: claim.scope,
+        idemKey: claim.key,
+        requestHash: claim.hash,
+        statusCode: status,
+        responseBody: JSON.stringify(body),
+        createdAt: now,
+      });
     } catch (err) {
       if (isDuplicateKey(err)) throw new IdempotencyKeyTakenError();
       throw err;

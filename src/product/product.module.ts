@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { HoldModule } from '../hold/hold.module';
-import { ProductCacheInterceptor } from './cache/product-cache.interceptor';
 import { ProductCacheService } from './cache/product-cache.service';
 import { ProductAdminService } from './product-admin.service';
 import { ProductController } from './product.controller';
@@ -17,7 +16,7 @@ import { StockService } from './stock.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Product]), HoldModule],
   controllers: [ProductController],
-  providers: [ProductService, ProductAdminService, StockService, ProductCacheService, ProductCacheInterceptor, ProductMetrics],
+  providers: [ProductService, ProductAdminService, StockService, ProductCacheService, ProductMetrics],
   exports: [ProductService, StockService],
 })
 export class ProductModule {}

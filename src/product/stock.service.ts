@@ -27,7 +27,8 @@ export interface Reservation {
  * while a product row is held, so no cycle can form.
  *
  * Every change also asks the availability cache to re-read the product once the transaction has
- * committed (never while the row is locked, never for a rolled-back attempt).
+ * committed (never while the row is locked, never for a rolled-back attempt). The changes are raw
+ * relative UPDATEs (`reserved = reserved + ?`): one statement each, on the hottest row of a drop.
  */
 @Injectable()
 export class StockService {
