@@ -1,6 +1,6 @@
-import { createConnection, Connection } from 'mysql2/promise';
+import { Connection } from 'mysql2/promise';
 import { signBody } from '../src/http/signature';
-import { resetDatabase, TEST_ENV, testDbName } from './helpers/test-app';
+import { connectTestDb, resetDatabase } from './helpers/test-app';
 import { seededProductId, ServiceProcess, startService, STARTUP_TIMEOUT_MS, stopService } from './helpers/service-process';
 import { pollUntil, sleep } from './helpers/wait';
 
@@ -78,13 +78,7 @@ describe('crash safety: SIGKILL mid-burst loses or double-counts nothing', () =>
       expect(seen.holds.size).toBeGreaterThan(10);
 
       service = await startService(DB, ENV);
-      db = await createConnection({
-        host: TEST_ENV.DB_HOST,
-        port: Number(TEST_ENV.DB_PORT),
-        user: TEST_ENV.DB_USER,
-        password: TEST_ENV.DB_PASSWORD,
-        database: testDbName(DB),
-      });
+      db = await connectTestDb(DB);
 
       // Every answer the clients got is in the database, as they were told.
       const [holdRows] = await db.query('SELECT id, qty FROM holds');

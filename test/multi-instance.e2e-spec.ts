@@ -1,6 +1,6 @@
-import { createConnection, Connection } from 'mysql2/promise';
+import { Connection } from 'mysql2/promise';
 import { signBody } from '../src/http/signature';
-import { resetDatabase, TEST_ENV, testDbName } from './helpers/test-app';
+import { connectTestDb, resetDatabase } from './helpers/test-app';
 import { seededProductId, ServiceProcess, startService, STARTUP_TIMEOUT_MS, stopService } from './helpers/service-process';
 import { sleep } from './helpers/wait';
 
@@ -32,13 +32,7 @@ describe('three instances over one database and one Redis', () => {
       services.push(await startService(DB, env));
       productId = await seededProductId(services[0].url, 200);
       services.push(...(await Promise.all([startService(DB, env), startService(DB, env)])));
-      db = await createConnection({
-        host: TEST_ENV.DB_HOST,
-        port: Number(TEST_ENV.DB_PORT),
-        user: TEST_ENV.DB_USER,
-        password: TEST_ENV.DB_PASSWORD,
-        database: testDbName(DB),
-      });
+      db = await connectTestDb(DB);
     },
     2 * STARTUP_TIMEOUT_MS + 30_000,
   ); // one start, then two at once

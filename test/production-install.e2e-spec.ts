@@ -2,8 +2,7 @@ import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createConnection } from 'mysql2/promise';
-import { resetDatabase, TEST_ENV, testDbName } from './helpers/test-app';
+import { connectTestDb, resetDatabase, TEST_ENV, testDbName } from './helpers/test-app';
 import { freePort } from './helpers/service-process';
 
 const ROOT = join(__dirname, '..');
@@ -115,13 +114,7 @@ describe('production install: dist/ with production dependencies only', () => {
 
   it('`npm run seed` migrates and seeds an empty database without dev dependencies', async () => {
     await run('npm', ['run', 'seed'], dir, prodEnv({ DB_NAME: testDbName(DB_SEED) }));
-    const db = await createConnection({
-      host: TEST_ENV.DB_HOST,
-      port: Number(TEST_ENV.DB_PORT),
-      user: TEST_ENV.DB_USER,
-      password: TEST_ENV.DB_PASSWORD,
-      database: testDbName(DB_SEED),
-    });
+    const db = await connectTestDb(DB_SEED);
     try {
       const [rows] = await db.query('SELECT id, name, stock, reserved FROM products');
       expect(rows).toEqual([{ id: 1, name: 'Limited sneaker', stock: Number(STOCK), reserved: 0 }]);

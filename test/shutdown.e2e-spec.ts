@@ -1,5 +1,4 @@
-import { createConnection } from 'mysql2/promise';
-import { resetDatabase, TEST_ENV, testDbName } from './helpers/test-app';
+import { connectTestDb, resetDatabase } from './helpers/test-app';
 import { seededProductId, ServiceProcess, startService, STARTUP_TIMEOUT_MS, stopService } from './helpers/service-process';
 import { pollUntil } from './helpers/wait';
 
@@ -57,13 +56,7 @@ describe('graceful shutdown: SIGTERM during a burst of holds', () => {
       // Requests that reach the service while it drains are served, not refused.
       expect([...answers.keys()]).toEqual(['201']);
 
-      const conn = await createConnection({
-        host: TEST_ENV.DB_HOST,
-        port: Number(TEST_ENV.DB_PORT),
-        user: TEST_ENV.DB_USER,
-        password: TEST_ENV.DB_PASSWORD,
-        database: testDbName(DB),
-      });
+      const conn = await connectTestDb(DB);
       try {
         const [rows] = (await conn.query('SELECT id, qty FROM holds')) as unknown as [Array<{ id: number; qty: number }>];
         const stored = new Map(rows.map((r) => [Number(r.id), Number(r.qty)]));

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createConnection } from 'mysql2/promise';
+import { Connection, createConnection } from 'mysql2/promise';
 import type { DestinationStream } from 'pino';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
@@ -36,6 +36,17 @@ export function testDbName(name: string): string {
 
 export function testConfig(dbName: string, env: Record<string, string> = {}): AppConfig {
   return loadConfig({ ...TEST_ENV, DB_NAME: testDbName(dbName), ...env });
+}
+
+/** A plain mysql2 connection to a test file's database (to check what the service stored). */
+export function connectTestDb(dbName: string): Promise<Connection> {
+  return createConnection({
+    host: TEST_ENV.DB_HOST,
+    port: Number(TEST_ENV.DB_PORT),
+    user: TEST_ENV.DB_USER,
+    password: TEST_ENV.DB_PASSWORD,
+    database: testDbName(dbName),
+  });
 }
 
 /** Drops and recreates the test file's own database, so each file starts from nothing. */
