@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import {
   HoldAlreadyUsedError,
@@ -14,13 +14,13 @@ import {
 } from '../common/errors';
 import { CreateHoldDto } from '../hold/dto/create-hold.dto';
 import { HoldResponse } from '../hold/dto/hold.response';
-import { ApiErrors, BODY_ERRORS } from '../http/openapi';
+import { ApiErrors, BODY_ERRORS, WEBHOOK_SECURITY } from '../http/openapi';
 import { SignedWebhook } from '../http/route-auth';
 import { Idempotent, IdempotencyClaimParam } from '../idempotency/idempotency.interceptor';
 import { IdempotencyClaim } from '../idempotency/idempotency.service';
 import { CreateOrderDto } from '../order/dto/create-order.dto';
 import { OrderResponse } from '../order/dto/order.response';
-import { PaymentWebhookDto } from '../payment/dto/payment-webhook.dto';
+import { PaymentWebhookDto, PRINTABLE_ASCII } from '../payment/dto/payment-webhook.dto';
 import { WebhookResponse } from '../payment/dto/webhook.response';
 import { PlaceHoldService } from './place-hold.service';
 import { PlaceOrderService } from './place-order.service';
@@ -30,6 +30,7 @@ const IDEMPOTENCY_KEY_HEADER = {
   name: 'Idempotency-Key',
   required: false,
   description: '1..255 printable ASCII characters; a retry with the same key and body replays the first answer.',
+  schema: { type: 'string', minLength: 1, maxLength: 255, pattern: PRINTABLE_ASCII.source },
 };
 
 /** The three steps of a sale: place a hold, turn it into an order, settle the order's payment. */
@@ -76,7 +77,7 @@ export class CheckoutController {
   @SignedWebhook()
   @HttpCode(200)
   @ApiTags('payments')
-  @ApiHeader({ name: 'X-Signature', required: true, description: 'sha256=<hex HMAC-SHA256 of the raw body with WEBHOOK_SECRET>' })
+  @ApiSecurity(WEBHOOK_SECURITY)
   @ApiOkResponse({ type: WebhookResponse, description: 'applied, duplicate or ignored.' })
   @ApiAcceptedResponse({ type: WebhookResponse, description: 'deferred: the order does not exist yet; the event is stored.' })
   @ApiErrors(...BODY_ERRORS, new InvalidSignatureError(), new IdempotencyKeyReusedError())

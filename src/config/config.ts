@@ -46,6 +46,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** The largest MAX_HOLD_QTY may be set to: the hard bound of a hold's `qty` whatever the configuration. */
+export const MAX_HOLD_QTY_LIMIT = 1000;
+
 /** Used only outside production, so a developer can start the service with no set-up. */
 export const DEV_WEBHOOK_SECRET = 'dev-webhook-secret-not-for-production';
 
@@ -117,7 +120,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     holdTtlSeconds: intVar(env, 'HOLD_TTL_SECONDS', 120, 1, 86400),
     holdSweepIntervalSeconds: intVar(env, 'HOLD_SWEEP_INTERVAL_SECONDS', 5, 1, 3600),
     availabilityCacheTtlMs: intVar(env, 'AVAILABILITY_CACHE_TTL_MS', 1000, 0, 60000),
-    maxHoldQty: intVar(env, 'MAX_HOLD_QTY', 10, 1, 1000),
+    maxHoldQty: intVar(env, 'MAX_HOLD_QTY', 10, 1, MAX_HOLD_QTY_LIMIT),
     stockLockWaitLogMs: intVar(env, 'STOCK_LOCK_WAIT_LOG_MS', 100, 0, 60000),
     webhookSecret: secret === undefined || secret === '' ? DEV_WEBHOOK_SECRET : secret,
     adminToken,

@@ -2,6 +2,7 @@ import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
+import { errorSchema } from '../http/openapi';
 
 /** How long the database may take to answer the health ping. */
 const PING_TIMEOUT_MS = 1000;
@@ -20,10 +21,21 @@ export class HealthController {
    * mapped to the contract's).
    */
   @Get()
-  @ApiOkResponse({ description: 'The database answers.', schema: { example: { status: 'ok', db: 'up' } } })
+  @ApiOkResponse({
+    description: 'The database answers.',
+    schema: {
+      type: 'object',
+      required: ['status', 'db'],
+      properties: { status: { type: 'string', enum: ['ok'] }, db: { type: 'string', enum: ['up'] } },
+      example: { status: 'ok', db: 'up' },
+    },
+  })
   @ApiServiceUnavailableResponse({
     description: 'The database cannot be reached.',
-    schema: { example: { statusCode: 503, error: 'unavailable', message: 'The database cannot be reached.', db: 'down' } },
+    schema: {
+      ...errorSchema(503, ['unavailable'], { db: { type: 'string', enum: ['down'] } }),
+      example: { statusCode: 503, error: 'unavailable', message: 'The database cannot be reached.', db: 'down' },
+    },
   })
   async check(@Res({ passthrough: true }) reply: FastifyReply): Promise<Record<string, unknown>> {
     try {

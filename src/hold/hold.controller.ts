@@ -1,7 +1,7 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { HoldNotFoundError, ServiceUnavailableError, ValidationFailedError } from '../common/errors';
-import { ApiErrors } from '../http/openapi';
+import { ApiErrors, ApiIdParam } from '../http/openapi';
 import { ParseIdPipe } from '../http/validation';
 import { HoldResponse, toHoldResponse } from './dto/hold.response';
 import { HoldService } from './hold.service';
@@ -14,6 +14,7 @@ export class HoldController {
   constructor(private readonly holds: HoldService) {}
 
   @Get(':id')
+  @ApiIdParam()
   @ApiOkResponse({ type: HoldResponse, description: 'A hold past expires_at reads as expired.' })
   @ApiErrors(new ValidationFailedError([]), new HoldNotFoundError())
   async findOne(@Param('id', ParseIdPipe) id: number): Promise<HoldResponse> {

@@ -1,19 +1,130 @@
 import { applyDecorators } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ApiProperty, ApiResponse, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { ApiParam, ApiProperty, ApiPropertyOptional, ApiResponse, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { BODY_LIMIT_BYTES } from '../common/error-response';
-import { DomainError, InvalidJsonError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationFailedError } from '../common/errors';
+import {
+  AdminDisabledError,
+  DomainError,
+  HoldAlreadyUsedError,
+  HoldExpiredError,
+  HoldNotFoundError,
+  IdempotencyKeyInFlightError,
+  IdempotencyKeyReusedError,
+  InsufficientStockError,
+  InternalError,
+  InvalidJsonError,
+  InvalidSignatureError,
+  NotFoundError,
+  OrderNotFoundError,
+  PayloadTooLargeError,
+  ProductNotFoundError,
+  ServiceUnavailableError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+  ValidationFailedError,
+} from '../common/errors';
+import { MONEY_PATTERN } from '../common/money';
+import { MAX_ID } from './validation';
 
-/** The contract's error body, as the OpenAPI document shows it. */
+// Schema fragments shared by the DTOs, so every id, time and amount is documented as precisely as
+// the validation (or the column) behind it, and a generated client gets the same types everywhere.
+export const ID_SCHEMA = { type: 'integer', minimum: 1, maximum: MAX_ID } as const;
+export const TIME_SCHEMA = { type: 'string', format: 'date-time' } as const;
+/** A price as the API takes and answers it: DECIMAL(12,2). */
+export const MONEY_SCHEMA = { type: 'string', pattern: MONEY_PATTERN.source } as const;
+
+/** Names of the security schemes in the document (docs/API.md, Headers). */
+export const ADMIN_SECURITY = 'admin';
+export const WEBHOOK_SECURITY = 'webhook_signature';
+
+/** Every `error` code of the contract's table, from the classes that carry them. */
+export const ERROR_CODES: string[] = [
+  new ValidationFailedError([]),
+  new InvalidJsonError(),
+  new InvalidSignatureError(),
+  new UnauthorizedError(),
+  new AdminDisabledError(),
+  new ProductNotFoundError(),
+  new HoldNotFoundError(),
+  new OrderNotFoundError(),
+  new NotFoundError(),
+  new InsufficientStockError(0),
+  new HoldAlreadyUsedError(1),
+  new IdempotencyKeyInFlightError(),
+  new HoldExpiredError(),
+  new PayloadTooLargeError(BODY_LIMIT_BYTES),
+  new UnsupportedMediaTypeError(),
+  new IdempotencyKeyReusedError(),
+  new ServiceUnavailableError(),
+  new InternalError(),
+].map((e) => e.code);
+
+export class FieldProblemBody {
+  @ApiProperty({ example: 'qty', description: 'A body field, `body`, `id`, a query parameter, `Idempotency-Key` or a forbidden key.' })
+  field: string;
+
+  @ApiProperty({ example: 'must not be greater than 10', description: 'For people.' })
+  problem: string;
+}
+
+/** The contract's error body, as the OpenAPI document shows it: every field any error can carry. */
 export class ErrorBody {
-  @ApiProperty({ example: 409 })
+  @ApiProperty({ type: 'integer', minimum: 400, maximum: 599, example: 409 })
   statusCode: number;
 
-  @ApiProperty({ example: 'insufficient_stock', description: 'Stable machine code.' })
+  @ApiProperty({ enum: ERROR_CODES, example: 'insufficient_stock', description: 'Stable machine code.' })
   error: string;
 
   @ApiProperty({ example: 'Only 3 units are available.' })
   message: string;
+
+  @ApiPropertyOptional({ type: [FieldProblemBody], description: 'Only with validation_failed.' })
+  details?: FieldProblemBody[];
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_ID, description: 'Only with insufficient_stock.' })
+  available?: number;
+
+  @ApiPropertyOptional({ ...ID_SCHEMA, description: 'Only with hold_already_used.' })
+  order_id?: number;
+
+  @ApiPropertyOptional({ enum: ['down'], description: 'Only on GET /health.' })
+  db?: 'down';
+}
+
+/** The extra fields each error adds to the body (DomainError.extra), as schemas. */
+const EXTRA_FIELDS: Record<string, Record<string, SchemaObject>> = {
+  validation_failed: {
+    details: {
+      type: 'array',
+      items: { type: 'object', required: ['field', 'problem'], properties: { field: { type: 'string' }, problem: { type: 'string' } } },
+    },
+  },
+  insufficient_stock: { available: { type: 'integer', minimum: 0, maximum: MAX_ID } },
+  hold_already_used: { order_id: { ...ID_SCHEMA } },
+};
+
+/**
+ * The error body one response can carry: its status, the `error` codes listed for it, and the
+ * extra fields of those codes, required when every code of the status has them. Inline rather
+ * than a $ref to ErrorBody, so a generated client narrows `error` per status.
+ */
+export function errorSchema(status: number, codes: string[], more: Record<string, SchemaObject> = {}): SchemaObject {
+  const extras = codes.map((c) => EXTRA_FIELDS[c] ?? {});
+  const extraFields: Record<string, SchemaObject> = Object.assign({}, ...extras) as Record<string, SchemaObject>;
+  const required = ['statusCode', 'error', 'message', ...Object.keys(more)];
+  for (const field of Object.keys(extraFields)) if (extras.every((e) => field in e)) required.push(field);
+  return {
+    type: 'object',
+    required,
+    properties: {
+      statusCode: { type: 'integer', enum: [status] },
+      error: { type: 'string', enum: codes },
+      message: { type: 'string' },
+      ...extraFields,
+      ...more,
+    },
+  };
 }
 
 /** What any route with a JSON body can answer before its own rules run (the contract's order). */
@@ -37,11 +148,19 @@ export function ApiErrors(...errors: DomainError[]): MethodDecorator & ClassDeco
       ApiResponse({
         status,
         description: list.map((e) => `\`${e.code}\`: ${e.message}`).join(' | '),
-        type: ErrorBody,
+        schema: errorSchema(
+          status,
+          list.map((e) => e.code),
+        ),
         example: { statusCode: status, error: list[0].code, message: list[0].message, ...list[0].extra },
       }),
     ),
   );
+}
+
+/** The `:id` path parameter as ParseIdPipe accepts it. */
+export function ApiIdParam(): MethodDecorator {
+  return ApiParam({ name: 'id', schema: { ...ID_SCHEMA }, description: 'Plain decimal digits without a leading zero.' });
 }
 
 /** GET /docs (Swagger UI) and GET /docs-json (the OpenAPI document), generated from the code. */
@@ -52,8 +171,13 @@ export function setUpApiDocs(app: NestFastifyApplication): void {
       'Sells a limited stock to a burst of buyers without overselling: holds, orders, payment webhook. The contract, with every status and error code, is docs/API.md in the repository.',
     )
     .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' }, 'admin')
+    // ADMIN_TOKEN is an opaque string, not a JWT (addBearerAuth would say JWT by default).
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'opaque', description: 'Authorization: Bearer <ADMIN_TOKEN>' }, ADMIN_SECURITY)
+    .addApiKey(
+      { type: 'apiKey', in: 'header', name: 'X-Signature', description: 'sha256=<hex HMAC-SHA256 of the raw request body under WEBHOOK_SECRET>' },
+      WEBHOOK_SECURITY,
+    )
     .build();
-  const document = SwaggerModule.createDocument(app, config);
+  const document = SwaggerModule.createDocument(app, config, { extraModels: [ErrorBody] });
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', raw: ['json'] });
 }

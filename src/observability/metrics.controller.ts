@@ -11,7 +11,10 @@ export class MetricsController {
   @Get()
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'Prometheus text format: HTTP, holds, orders, webhooks, retries, row-lock waits, product gauges, process.' })
+  @ApiOkResponse({
+    description: 'Prometheus text format: HTTP, holds, orders, webhooks, retries, row-lock waits, product gauges, process.',
+    schema: { type: 'string' },
+  })
   scrape(): Promise<string> {
     return this.metrics.registry.metrics();
   }

@@ -1,9 +1,10 @@
 import { Controller, Get, Injectable, Param, PipeTransform, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { OrderNotFoundError, ServiceUnavailableError, ValidationFailedError } from '../common/errors';
-import { ApiErrors } from '../http/openapi';
-import { ParseIdPipe } from '../http/validation';
-import { ListOrdersQuery, parseListOrdersQuery } from './dto/list-orders.query';
+import { ApiErrors, ApiIdParam, ID_SCHEMA } from '../http/openapi';
+import { MAX_ID, ParseIdPipe } from '../http/validation';
+import { DEFAULT_PAGE_SIZE, ListOrdersQuery, MAX_PAGE_SIZE, parseListOrdersQuery } from './dto/list-orders.query';
+import { ORDER_STATUSES } from './order-status';
 import { OrderPage, OrderResponse } from './dto/order.response';
 import { OrderService } from './order.service';
 
@@ -22,10 +23,16 @@ export class OrderController {
   constructor(private readonly orders: OrderService) {}
 
   @Get()
-  @ApiQuery({ name: 'status', required: false, enum: ['pending', 'paid', 'cancelled'] })
-  @ApiQuery({ name: 'product_id', required: false, type: Number })
-  @ApiQuery({ name: 'limit', required: false, type: Number, description: '1..200, default 50' })
-  @ApiQuery({ name: 'after_id', required: false, type: Number, description: "keyset cursor: the previous page's next_after_id" })
+  // Each parameter at most once, plain decimal digits; anything else is 400 (parseListOrdersQuery).
+  @ApiQuery({ name: 'status', required: false, schema: { type: 'string', enum: [...ORDER_STATUSES] } })
+  @ApiQuery({ name: 'product_id', required: false, schema: { ...ID_SCHEMA } })
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE } })
+  @ApiQuery({
+    name: 'after_id',
+    required: false,
+    schema: { type: 'integer', minimum: 0, maximum: MAX_ID, default: 0 },
+    description: "keyset cursor: the previous page's next_after_id",
+  })
   @ApiOkResponse({ type: OrderPage })
   @ApiErrors(new ValidationFailedError([]))
   list(@Query(ListOrdersQueryPipe) query: ListOrdersQuery): Promise<OrderPage> {
@@ -33,6 +40,7 @@ export class OrderController {
   }
 
   @Get(':id')
+  @ApiIdParam()
   @ApiOkResponse({ type: OrderResponse })
   @ApiErrors(new ValidationFailedError([]), new OrderNotFoundError())
   findOne(@Param('id', ParseIdPipe) id: number): Promise<OrderResponse> {

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AdminDisabledError, ProductNotFoundError, ServiceUnavailableError, UnauthorizedError, ValidationFailedError } from '../common/errors';
-import { ApiErrors, BODY_ERRORS } from '../http/openapi';
+import { ADMIN_SECURITY, ApiErrors, ApiIdParam, BODY_ERRORS } from '../http/openapi';
 import { AdminOnly } from '../http/route-auth';
 import { ParseIdPipe } from '../http/validation';
 import { ProductCacheInterceptor } from './cache/product-cache.interceptor';
@@ -29,6 +29,7 @@ export class ProductController {
 
   @Get(':id')
   @UseInterceptors(ProductCacheInterceptor)
+  @ApiIdParam()
   @ApiOkResponse({ type: ProductResponse, description: 'May lag by up to AVAILABILITY_CACHE_TTL_MS.' })
   @ApiErrors(new ValidationFailedError([]), new ProductNotFoundError())
   findOne(@Param('id', ParseIdPipe) id: number): Promise<ProductResponse> {
@@ -38,7 +39,7 @@ export class ProductController {
   @Post()
   @HttpCode(201)
   @AdminOnly()
-  @ApiBearerAuth('admin')
+  @ApiBearerAuth(ADMIN_SECURITY)
   @ApiCreatedResponse({ type: ProductResponse })
   @ApiErrors(...BODY_ERRORS, new UnauthorizedError(), new AdminDisabledError())
   create(@Body() dto: CreateProductDto): Promise<ProductResponse> {
@@ -47,7 +48,8 @@ export class ProductController {
 
   @Patch(':id')
   @AdminOnly()
-  @ApiBearerAuth('admin')
+  @ApiIdParam()
+  @ApiBearerAuth(ADMIN_SECURITY)
   @ApiOkResponse({ type: ProductResponse, description: 'Adds `restock` units to stock; always fresh.' })
   @ApiErrors(...BODY_ERRORS, new UnauthorizedError(), new AdminDisabledError(), new ProductNotFoundError())
   restock(@Param('id', ParseIdPipe) id: number, @Body() dto: RestockProductDto): Promise<ProductResponse> {

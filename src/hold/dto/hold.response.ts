@@ -1,24 +1,26 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { MAX_HOLD_QTY_LIMIT } from '../../config/config';
+import { ID_SCHEMA, TIME_SCHEMA } from '../../http/openapi';
 import { Hold, HoldStatus } from '../hold.entity';
 import { holdStatusAt } from '../hold-lapse';
 
 export class HoldResponse {
-  @ApiProperty({ example: 17 })
+  @ApiProperty({ ...ID_SCHEMA, example: 17 })
   id: number;
 
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ ...ID_SCHEMA, example: 1 })
   product_id: number;
 
-  @ApiProperty({ example: 2 })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: MAX_HOLD_QTY_LIMIT, example: 2 })
   qty: number;
 
   @ApiProperty({ enum: ['active', 'expired', 'converted'], example: 'active' })
   status: HoldStatus;
 
-  @ApiProperty({ example: '2026-11-23T10:02:00.000Z' })
+  @ApiProperty({ ...TIME_SCHEMA, example: '2026-11-23T10:02:00.000Z' })
   expires_at: string;
 
-  @ApiProperty({ example: '2026-11-23T10:00:00.000Z' })
+  @ApiProperty({ ...TIME_SCHEMA, example: '2026-11-23T10:00:00.000Z' })
   created_at: string;
 }
 

@@ -2,8 +2,8 @@ import { FieldProblem, ValidationFailedError } from '../../common/errors';
 import { MAX_ID } from '../../http/validation';
 import { ORDER_STATUSES, OrderStatus } from '../order-status';
 
-const DEFAULT_PAGE_SIZE = 50;
-const MAX_PAGE_SIZE = 200;
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 200;
 
 /** `GET /api/orders` query, parsed: filters, page size and the keyset cursor (orders after this id). */
 export interface ListOrdersQuery {

@@ -1,42 +1,47 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { normalizeMoney } from '../../common/money';
+import { MAX_HOLD_QTY_LIMIT } from '../../config/config';
+import { ID_SCHEMA, MONEY_SCHEMA, TIME_SCHEMA } from '../../http/openapi';
 import { ORDER_STATUSES, OrderStatus } from '../order-status';
 import type { Order } from '../order.entity';
 
+/** unit_price × qty: DECIMAL(16,2), up to 10 + 4 integer digits (qty is at most 1000). */
+const TOTAL_SCHEMA = { type: 'string', pattern: '^\\d{1,14}\\.\\d{2}$' } as const;
+
 export class OrderProduct {
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ ...ID_SCHEMA, example: 1 })
   id: number;
 
-  @ApiProperty({ example: 'Limited sneaker' })
+  @ApiProperty({ example: 'Limited sneaker', minLength: 1, maxLength: 200 })
   name: string;
 }
 
 export class OrderResponse {
-  @ApiProperty({ example: 5 })
+  @ApiProperty({ ...ID_SCHEMA, example: 5 })
   id: number;
 
-  @ApiProperty({ example: 17 })
+  @ApiProperty({ ...ID_SCHEMA, example: 17 })
   hold_id: number;
 
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ ...ID_SCHEMA, example: 1 })
   product_id: number;
 
-  @ApiProperty({ example: 2 })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: MAX_HOLD_QTY_LIMIT, example: 2 })
   qty: number;
 
-  @ApiProperty({ example: '99.00' })
+  @ApiProperty({ ...MONEY_SCHEMA, example: '99.00' })
   unit_price: string;
 
-  @ApiProperty({ example: '198.00' })
+  @ApiProperty({ ...TOTAL_SCHEMA, example: '198.00' })
   total: string;
 
   @ApiProperty({ enum: ORDER_STATUSES, example: 'pending' })
   status: OrderStatus;
 
-  @ApiProperty({ example: '2026-11-23T10:00:05.000Z' })
+  @ApiProperty({ ...TIME_SCHEMA, example: '2026-11-23T10:00:05.000Z' })
   created_at: string;
 
-  @ApiProperty({ example: '2026-11-23T10:00:05.000Z' })
+  @ApiProperty({ ...TIME_SCHEMA, example: '2026-11-23T10:00:05.000Z' })
   updated_at: string;
 
   @ApiPropertyOptional({ type: OrderProduct, description: 'On GET /api/orders/:id and in listings.' })
@@ -64,7 +69,7 @@ export class OrderPage {
   data: OrderResponse[];
 
   /** The cursor of the next page (`after_id`), or null when no order follows this page. */
-  @ApiProperty({ type: Number, nullable: true, example: 55 })
+  @ApiProperty({ ...ID_SCHEMA, nullable: true, example: 55 })
   next_after_id: number | null;
 }
 

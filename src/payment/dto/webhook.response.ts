@@ -1,13 +1,15 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { ID_SCHEMA } from '../../http/openapi';
 import { ORDER_STATUSES, OrderStatus } from '../../order/order-status';
+import { PRINTABLE_ASCII } from './payment-webhook.dto';
 
 export type WebhookResult = 'applied' | 'duplicate' | 'ignored' | 'deferred';
 
 export class WebhookResponse {
-  @ApiProperty({ example: 'evt_8f1c2a' })
+  @ApiProperty({ example: 'evt_8f1c2a', minLength: 1, maxLength: 255, pattern: PRINTABLE_ASCII.source, description: 'As sent.' })
   idempotency_key: string;
 
-  @ApiProperty({ example: 5 })
+  @ApiProperty({ ...ID_SCHEMA, example: 5 })
   order_id: number;
 
   @ApiProperty({ enum: ['applied', 'duplicate', 'ignored', 'deferred'], example: 'applied' })

@@ -1,21 +1,35 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { normalizeMoney } from '../../common/money';
+import { ID_SCHEMA, MONEY_SCHEMA } from '../../http/openapi';
+import { MAX_ID } from '../../http/validation';
 import { availableUnits } from '../availability';
 
 export class ProductResponse {
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ ...ID_SCHEMA, example: 1 })
   id: number;
 
-  @ApiProperty({ example: 'Limited sneaker' })
+  @ApiProperty({ example: 'Limited sneaker', minLength: 1, maxLength: 200 })
   name: string;
 
-  @ApiProperty({ example: '99.00', description: 'Decimal string with two places.' })
+  @ApiProperty({ ...MONEY_SCHEMA, example: '99.00', description: 'Decimal string with two places.' })
   price: string;
 
-  @ApiProperty({ example: 100, description: 'Units the shop still owns: initial units minus units of paid orders.' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_ID,
+    example: 100,
+    description: 'Units the shop still owns: initial units minus units of paid orders.',
+  })
   stock: number;
 
-  @ApiProperty({ example: 73, description: 'What a new hold can take: stock minus active holds and pending orders.' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_ID,
+    example: 73,
+    description: 'What a new hold can take: stock minus active holds and pending orders.',
+  })
   available: number;
 }
 

@@ -1,0 +1,252 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAPIResponseValidator from 'openapi-response-validator';
+import type { OpenAPIV3 } from 'openapi-types';
+import type { Response, Test } from 'supertest';
+import { signBody } from '../src/http/signature';
+import { factories } from './factories';
+import { TcpProxy } from './helpers/tcp-proxy';
+import { startTestApp, TEST_ENV, TestApp } from './helpers/test-app';
+
+const DB = 'fs_test_openapi';
+const TOKEN = 'conformance-admin-token';
+const ROOT = join(__dirname, '..');
+const MAX_ID = Number.MAX_SAFE_INTEGER;
+
+/** The contract's times: ISO-8601 UTC with milliseconds and a Z (ajv knows no formats by itself). */
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+type Method = 'get' | 'post' | 'patch';
+
+/**
+ * Treats every object schema as closed, so a response field the document does not list fails too
+ * (OpenAPI allows extra fields by default). Members of a multi-part allOf stay open: each lists
+ * only part of the fields.
+ */
+function closeObjects(schema: unknown, inAllOf = false): void {
+  if (!schema || typeof schema !== 'object') return;
+  const s = schema as Record<string, unknown>;
+  if (s.properties && s.additionalProperties === undefined && !inAllOf) s.additionalProperties = false;
+  for (const [key, value] of Object.entries(s)) {
+    if (key === 'allOf' && Array.isArray(value)) value.forEach((v) => closeObjects(v, value.length > 1));
+    else if (key === 'properties' && value && typeof value === 'object') Object.values(value).forEach((v) => closeObjects(v));
+    else if (key === 'example') continue;
+    else if (Array.isArray(value)) value.forEach((v) => closeObjects(v));
+    else closeObjects(value);
+  }
+}
+
+describe('the OpenAPI document: valid, and every route and status it lists answers as it says', () => {
+  const proxy = new TcpProxy(TEST_ENV.DB_HOST, Number(TEST_ENV.DB_PORT));
+  let t: TestApp;
+  /** A second instance on the same database without ADMIN_TOKEN, for 403 admin_disabled. */
+  let noAdmin: TestApp;
+  let rawDoc: OpenAPIV3.Document;
+  let doc: OpenAPIV3.Document;
+  const validators = new Map<string, OpenAPIResponseValidator>();
+  const exercised = new Set<string>();
+
+  beforeAll(async () => {
+    // The database is reached through a relay the last test cuts, for the 503 of every route.
+    await proxy.up();
+    t = await startTestApp(DB, { ADMIN_TOKEN: TOKEN, DB_PORT: String(proxy.port), DB_CONNECT_TIMEOUT_MS: '1000', AVAILABILITY_CACHE_TTL_MS: '0' });
+    noAdmin = await startTestApp(DB, {}, { fresh: false });
+    rawDoc = (await t.http().get('/docs-json').expect(200)).body;
+    doc = (await SwaggerParser.dereference(structuredClone(rawDoc) as never)) as OpenAPIV3.Document;
+  });
+  afterAll(async () => {
+    await noAdmin?.close();
+    await t?.close();
+    await proxy.down();
+  });
+
+  function operation(method: Method, template: string): OpenAPIV3.OperationObject {
+    const op = doc.paths[template]?.[method];
+    if (!op) throw new Error(`${method.toUpperCase()} ${template} is not in the document`);
+    return op;
+  }
+
+  /** Checks one answer against the document (status, media type, body) and records it as exercised. */
+  function conforms(method: Method, template: string, res: Response): Response {
+    const route = `${method.toUpperCase()} ${template}`;
+    const documented = operation(method, template).responses[String(res.status)] as OpenAPIV3.ResponseObject | undefined;
+    if (!documented) throw new Error(`${route} answered ${res.status}, which the document does not list: ${res.text}`);
+    const mediaType = String(res.headers['content-type'] ?? '').split(';')[0];
+    const mediaTypes = Object.keys(documented.content ?? {});
+    if (!mediaTypes.includes(mediaType)) throw new Error(`${route} ${res.status} answered ${mediaType}, the document says ${mediaTypes.join(', ')}`);
+    let validator = validators.get(route);
+    if (!validator) {
+      const responses = structuredClone(operation(method, template).responses);
+      closeObjects(responses);
+      validator = new OpenAPIResponseValidator({
+        responses: responses as never,
+        customFormats: { 'date-time': (value: string) => DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)) },
+      });
+      validators.set(route, validator);
+    }
+    const body: unknown = mediaType === 'application/json' ? res.body : res.text;
+    const invalid = validator.validateResponse(res.status, body);
+    if (invalid) throw new Error(`${route} ${res.status} does not match the document: ${JSON.stringify(invalid.errors)}\nbody: ${res.text}`);
+    exercised.add(`${route} ${res.status}`);
+    return res;
+  }
+
+  /** Sends a request to `path` (an instance of `template`) and checks its answer. */
+  async function hit(
+    method: Method,
+    template: string,
+    options: { path?: string; body?: unknown; raw?: string; type?: string; headers?: Record<string, string>; app?: TestApp } = {},
+  ): Promise<Response> {
+    let req: Test = (options.app ?? t).http()[method](options.path ?? template);
+    for (const [name, value] of Object.entries(options.headers ?? {})) req = req.set(name, value);
+    if (options.raw !== undefined) req = req.set('Content-Type', options.type ?? 'application/json').send(options.raw);
+    else if (options.body !== undefined) req = req.send(options.body as object);
+    return conforms(method, template, await req);
+  }
+
+  const admin = { Authorization: `Bearer ${TOKEN}` };
+  const big = JSON.stringify({ name: 'x'.repeat(20_000) });
+  function webhook(body: unknown, signature?: string) {
+    const raw = JSON.stringify(body);
+    return hit('post', '/api/payments/webhook', { raw, headers: { 'X-Signature': signature ?? signBody(raw, t.config.webhookSecret) } });
+  }
+
+  it('is a valid OpenAPI 3 document', async () => {
+    expect(rawDoc.openapi).toMatch(/^3\./);
+    await expect(SwaggerParser.validate(structuredClone(rawDoc) as never)).resolves.toBeDefined();
+  });
+
+  it('generates a TypeScript client that type-checks the quickstart', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openapi-client-'));
+    try {
+      writeFileSync(join(dir, 'openapi.json'), JSON.stringify(rawDoc));
+      // openapi-typescript is ESM with a CLI: run it as a child with this very node.
+      execFileSync(process.execPath, [join(ROOT, 'node_modules/openapi-typescript/bin/cli.js'), join(dir, 'openapi.json'), '-o', join(dir, 'api.ts')], {
+        stdio: 'pipe',
+      });
+      copyFileSync(join(ROOT, 'test/fixtures/quickstart-client.ts'), join(dir, 'quickstart-client.ts'));
+      // A strict project of its own: no @types of any node_modules above it, fetch from the DOM lib.
+      const compilerOptions = { noEmit: true, strict: true, target: 'es2022', module: 'nodenext', lib: ['es2022', 'dom'], types: [] };
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['quickstart-client.ts'] }));
+      try {
+        execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', dir], { stdio: 'pipe' });
+      } catch (err) {
+        throw new Error(`the quickstart client does not compile against the generated types:\n${String((err as { stdout?: Buffer }).stdout)}`, {
+          cause: err,
+        });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('operations: GET /health, GET /metrics', async () => {
+    await hit('get', '/health');
+    await hit('get', '/metrics');
+  });
+
+  it('products', async () => {
+    await hit('post', '/api/products', { body: { name: 'Conformance', price: '12.50', stock: 5 }, headers: admin });
+    await hit('post', '/api/products', { body: { name: 'x', price: 12.5, stock: 5 }, headers: admin });
+    await hit('post', '/api/products', { raw: '{"name":', headers: admin });
+    await hit('post', '/api/products', { body: { name: 'x', price: '1.00', stock: 1 } });
+    await hit('post', '/api/products', { body: { name: 'x', price: '1.00', stock: 1 }, headers: admin, app: noAdmin });
+    await hit('post', '/api/products', { raw: big, headers: admin });
+    await hit('post', '/api/products', { raw: 'name=x', type: 'text/plain', headers: admin });
+
+    const p = await factories(t.dataSource).makeProduct({ stock: 5, price: '9999999999.99' });
+    await hit('get', '/api/products');
+    await hit('get', '/api/products/{id}', { path: `/api/products/${p.id}` });
+    await hit('get', '/api/products/{id}', { path: '/api/products/01' });
+    await hit('get', '/api/products/{id}', { path: `/api/products/${MAX_ID}` });
+
+    const patch = (path: string, options: Parameters<typeof hit>[2] = {}) => hit('patch', '/api/products/{id}', { path, ...options });
+    await patch(`/api/products/${p.id}`, { body: { restock: 3 }, headers: admin });
+    await patch(`/api/products/${p.id}`, { body: { restock: 0 }, headers: admin });
+    await patch(`/api/products/${p.id}`, { body: { restock: 1 } });
+    await patch(`/api/products/${p.id}`, { body: { restock: 1 }, headers: admin, app: noAdmin });
+    await patch(`/api/products/${MAX_ID}`, { body: { restock: 1 }, headers: admin });
+    await patch(`/api/products/${p.id}`, { raw: big, headers: admin });
+    await patch(`/api/products/${p.id}`, { raw: '3', type: 'text/plain', headers: admin });
+  });
+
+  it('holds', async () => {
+    const { makeProduct, makeHold } = factories(t.dataSource);
+    const p = await makeProduct({ stock: 2 });
+    const hold = await hit('post', '/api/holds', { body: { product_id: p.id, qty: 2 }, headers: { 'Idempotency-Key': 'conformance-hold' } });
+    await hit('post', '/api/holds', { body: { product_id: p.id, qty: 1 }, headers: { 'Idempotency-Key': 'conformance-hold' } });
+    await hit('post', '/api/holds', { body: { product_id: p.id, qty: 1 } });
+    await hit('post', '/api/holds', { body: { product_id: p.id, qty: '1' } });
+    await hit('post', '/api/holds', { body: { product_id: MAX_ID, qty: 1 } });
+    await hit('post', '/api/holds', { raw: big });
+    await hit('post', '/api/holds', { raw: '{}', type: 'text/plain' });
+
+    const expired = await makeHold({ productId: p.id, status: 'expired', expiresAt: new Date(Date.now() - 1000) });
+    await hit('get', '/api/holds/{id}', { path: `/api/holds/${hold.body.id}` });
+    await hit('get', '/api/holds/{id}', { path: `/api/holds/${expired.id}` });
+    await hit('get', '/api/holds/{id}', { path: '/api/holds/0' });
+    await hit('get', '/api/holds/{id}', { path: `/api/holds/${MAX_ID}` });
+  });
+
+  it('orders', async () => {
+    const { makeProduct, makeHold } = factories(t.dataSource);
+    const p = await makeProduct({ stock: 5, price: '19.99' });
+    const hold = await makeHold({ productId: p.id, qty: 2 });
+    const lapsed = await makeHold({ productId: p.id, expiresAt: new Date(Date.now() - 1000) });
+    const order = await hit('post', '/api/orders', { body: { hold_id: hold.id }, headers: { 'Idempotency-Key': 'conformance-order' } });
+    await hit('post', '/api/orders', { body: { hold_id: lapsed.id }, headers: { 'Idempotency-Key': 'conformance-order' } });
+    await hit('post', '/api/orders', { body: { hold_id: hold.id } });
+    await hit('post', '/api/orders', { body: { hold_id: lapsed.id } });
+    await hit('post', '/api/orders', { body: { hold_id: MAX_ID } });
+    await hit('post', '/api/orders', { body: { hold_id: 1.5 } });
+    await hit('post', '/api/orders', { raw: big });
+    await hit('post', '/api/orders', { raw: '{}', type: 'text/plain' });
+
+    await hit('get', '/api/orders');
+    await hit('get', '/api/orders', { path: `/api/orders?status=pending&product_id=${p.id}&limit=1&after_id=0` });
+    await hit('get', '/api/orders', { path: '/api/orders?limit=0&page=2' });
+    await hit('get', '/api/orders/{id}', { path: `/api/orders/${order.body.id}` });
+    await hit('get', '/api/orders/{id}', { path: '/api/orders/1e3' });
+    await hit('get', '/api/orders/{id}', { path: `/api/orders/${MAX_ID}` });
+
+    // The webhook: applied (200), replayed (200 duplicate), deferred (202), refusals.
+    const event = { idempotency_key: 'conformance-evt-1', order_id: order.body.id, status: 'success' };
+    await webhook(event);
+    await webhook(event);
+    await webhook({ ...event, status: 'failure' });
+    await webhook({ idempotency_key: 'conformance-evt-2', order_id: MAX_ID, status: 'success' });
+    await webhook({ idempotency_key: 'conformance-evt-3', order_id: order.body.id, status: 'paid' });
+    await webhook(event, 'sha256=' + '0'.repeat(64));
+    await hit('post', '/api/payments/webhook', { raw: big });
+    await hit('post', '/api/payments/webhook', { raw: '{}', type: 'text/plain' });
+  });
+
+  it('every route that lists 503 answers it, as documented, while the database is gone', async () => {
+    const p = await factories(t.dataSource).makeProduct({ stock: 5 });
+    await proxy.down();
+    await hit('get', '/health');
+    await hit('get', '/api/products');
+    await hit('get', '/api/products/{id}', { path: `/api/products/${p.id}` });
+    await hit('post', '/api/products', { body: { name: 'Down', price: '1.00', stock: 1 }, headers: admin });
+    await hit('patch', '/api/products/{id}', { path: `/api/products/${p.id}`, body: { restock: 1 }, headers: admin });
+    await hit('post', '/api/holds', { body: { product_id: p.id, qty: 1 } });
+    await hit('get', '/api/holds/{id}', { path: '/api/holds/1' });
+    await hit('post', '/api/orders', { body: { hold_id: 1 } });
+    await hit('get', '/api/orders');
+    await hit('get', '/api/orders/{id}', { path: '/api/orders/1' });
+    await webhook({ idempotency_key: 'conformance-evt-down', order_id: 1, status: 'success' });
+  });
+
+  it('exercised every (route, status) the document lists', () => {
+    const listed = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops ?? {}).flatMap(([method, op]) =>
+        Object.keys((op as OpenAPIV3.OperationObject).responses ?? {}).map((status) => `${method.toUpperCase()} ${path} ${status}`),
+      ),
+    );
+    expect(listed.length).toBeGreaterThan(0);
+    expect(listed.filter((r) => !exercised.has(r)).sort()).toEqual([]);
+  });
+});
