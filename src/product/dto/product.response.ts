@@ -19,7 +19,7 @@ export class ProductResponse {
     minimum: 0,
     maximum: MAX_ID,
     example: 100,
-    description: 'Units the shop still owns: initial units minus units of paid orders.',
+    description: 'Units the shop still owns: initial units plus restocks minus units of paid orders.',
   })
   stock: number;
 
