@@ -119,6 +119,17 @@ describe('the OpenAPI document: valid, and every route and status it lists answe
     await expect(SwaggerParser.validate(structuredClone(rawDoc) as never)).resolves.toBeDefined();
   });
 
+  it('closes every request body: unknown fields are refused, and the document says so', () => {
+    const bodies = Object.values(doc.paths).flatMap((item) =>
+      [item?.post, item?.patch].flatMap((op) => {
+        const schema = (op?.requestBody as OpenAPIV3.RequestBodyObject | undefined)?.content['application/json']?.schema;
+        return schema ? [schema as OpenAPIV3.SchemaObject] : [];
+      }),
+    );
+    expect(bodies.length).toBe(5);
+    for (const schema of bodies) expect(schema.additionalProperties).toBe(false);
+  });
+
   it('generates a TypeScript client that type-checks the quickstart', () => {
     const dir = mkdtempSync(join(tmpdir(), 'openapi-client-'));
     try {

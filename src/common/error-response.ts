@@ -1,6 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import {
   DomainError,
+  FrameworkClientError,
   InternalError,
   InvalidJsonError,
   NotFoundError,
@@ -50,7 +51,7 @@ function fromHttpException(err: HttpException): DomainError {
       return new UnsupportedMediaTypeError();
     default:
       if (status >= 400 && status < 500) {
-        return new DomainError(status, 'bad_request', 'The request cannot be processed.');
+        return new FrameworkClientError(status);
       }
       return new InternalError();
   }

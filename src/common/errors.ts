@@ -122,6 +122,13 @@ export class ServiceUnavailableError extends DomainError {
   }
 }
 
+/** Any other client error the HTTP framework raises (not expected: no route answers it by design). */
+export class FrameworkClientError extends DomainError {
+  constructor(status = 400) {
+    super(status, 'bad_request', 'The request cannot be processed.');
+  }
+}
+
 export class InternalError extends DomainError {
   constructor() {
     super(500, 'internal_error', 'An unexpected error occurred.');

@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ApiParam, ApiProperty, ApiPropertyOptional, ApiResponse, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type { OpenAPIObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { BODY_LIMIT_BYTES } from '../common/error-response';
 import {
   AdminDisabledError,
@@ -12,6 +12,7 @@ import {
   IdempotencyKeyInFlightError,
   IdempotencyKeyReusedError,
   InsufficientStockError,
+  FrameworkClientError,
   InternalError,
   InvalidJsonError,
   InvalidSignatureError,
@@ -57,6 +58,7 @@ export const ERROR_CODES: string[] = [
   new UnsupportedMediaTypeError(),
   new IdempotencyKeyReusedError(),
   new ServiceUnavailableError(),
+  new FrameworkClientError(),
   new InternalError(),
 ].map((e) => e.code);
 
@@ -163,6 +165,22 @@ export function ApiIdParam(): MethodDecorator {
   return ApiParam({ name: 'id', schema: { ...ID_SCHEMA }, description: 'Plain decimal digits without a leading zero.' });
 }
 
+/**
+ * The validation pipe refuses unknown body fields (forbidNonWhitelisted): every request body's
+ * schema says so with `additionalProperties: false`, so a generated client cannot send one.
+ */
+function closeRequestBodies(document: OpenAPIObject): void {
+  const schemas = document.components?.schemas ?? {};
+  for (const item of Object.values(document.paths)) {
+    for (const operation of [item.post, item.patch, item.put]) {
+      const body = operation?.requestBody as { content?: Record<string, { schema?: { $ref?: string } }> } | undefined;
+      const ref = body?.content?.['application/json']?.schema?.$ref;
+      const schema = ref ? (schemas[ref.split('/').pop() ?? ''] as SchemaObject | undefined) : undefined;
+      if (schema) schema.additionalProperties = false;
+    }
+  }
+}
+
 /** GET /docs (Swagger UI) and GET /docs-json (the OpenAPI document), generated from the code. */
 export function setUpApiDocs(app: NestFastifyApplication): void {
   const config = new DocumentBuilder()
@@ -179,5 +197,6 @@ export function setUpApiDocs(app: NestFastifyApplication): void {
     )
     .build();
   const document = SwaggerModule.createDocument(app, config, { extraModels: [ErrorBody] });
+  closeRequestBodies(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', raw: ['json'] });
 }
