@@ -10,7 +10,7 @@ export interface AppConfig {
   nodeEnv: string;
   port: number;
   db: {
-    /** Undefined means "ask the server" (prepareDatabase resolves it before the pool starts). */
+    /** Undefined means "ask the server" (ensureDatabase resolves it before the pool starts). */
     type: DbType | undefined;
     host: string;
     port: number;

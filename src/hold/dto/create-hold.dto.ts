@@ -11,7 +11,7 @@ export class CreateHoldDto {
   @Max(MAX_ID, { message: `must be an integer from 1 to ${MAX_ID}` })
   product_id: number;
 
-  /** The upper bound is MAX_HOLD_QTY, checked by HoldService (it is configuration, not a constant). */
+  /** The upper bound is MAX_HOLD_QTY, checked by PlaceHoldService (it is configuration, not a constant). */
   @ApiProperty({
     type: 'integer',
     minimum: 1,
