@@ -1,8 +1,8 @@
 import './node-version.guard';
 import 'reflect-metadata';
+import { DynamicModule } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from './app.factory';
-import { DynamicModule } from '@nestjs/common';
 import { AppConfig, ConfigError } from './config/config';
 import { AppConfigModule } from './config/config.module';
 import { AppLogger } from './observability/app-logger';
@@ -25,8 +25,9 @@ async function readConfig(): Promise<{ module: DynamicModule; config: AppConfig 
 
 /**
  * SIGTERM / SIGINT: stop accepting connections, let the requests in flight finish (new ones on
- * open connections are still served, each answer closing its connection), then stop the cron jobs and close the pool and Redis, flush the log
- * and exit 0. Nothing that answered 201 is rolled back: its transaction had committed.
+ * open connections are still served, each answer closing its connection), then stop the cron
+ * jobs, close the pool and Redis, flush the log and exit 0. Nothing that answered 201 is rolled
+ * back: its transaction had committed.
  */
 function stopOnSignals(app: NestFastifyApplication, logger: AppLogger): void {
   let stopping = false;
