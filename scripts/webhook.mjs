@@ -8,7 +8,8 @@
  * The body is `{ idempotency_key, order_id, status }` and `X-Signature` is `sha256=<hex>` of the
  * HMAC-SHA256 of those exact bytes (src/common/signature.ts), keyed with WEBHOOK_SECRET, or with
  * the development secret the service itself uses when WEBHOOK_SECRET is unset outside production
- * (src/config/config.ts). Without --key a fresh key is generated; pass the key printed in the
+ * (src/config/config.ts); like the service, it reads `.env` in the working directory when there is
+ * one, and the environment wins over it. Without --key a fresh key is generated; pass the key printed in the
  * answer again to redeliver the same event. Prints the HTTP status and the JSON answer; exits 0 on
  * a 2xx, 1 otherwise, 2 on bad arguments.
  *
@@ -45,6 +46,14 @@ try {
 // Checked here so a typo is a usage error, not a signed request the service refuses with 400.
 if (!/^[1-9]\d*$/.test(values.order ?? '')) fail('--order must be an order id (a positive integer)');
 if (values.status !== 'success' && values.status !== 'failure') fail('--status must be success or failure');
+
+// The service reads `.env` from its working directory (the environment wins); so does this script,
+// so a WEBHOOK_SECRET kept in `.env` signs with the same key the service checks.
+try {
+  process.loadEnvFile('.env');
+} catch {
+  // no .env: the environment alone
+}
 
 // Same rule as the service: an unset or empty WEBHOOK_SECRET means the development secret, which
 // production refuses; so signing with it in production would only ever get 401.

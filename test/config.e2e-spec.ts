@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, stopService, waitHealthy } from './helpers/service-process';
+import { freePort, SERVICE_CWD, stopService, waitHealthy } from './helpers/service-process';
 import { resetDatabase, TEST_ENV, testDbName } from './helpers/test-app';
 
 const MAIN = join(__dirname, '..', 'dist', 'main.js');
@@ -12,7 +12,7 @@ function start(env: Record<string, string>, cwd?: string): Promise<{ code: numbe
   return new Promise((resolve) => {
     let stderr = '';
     const base = { ...process.env, DB_NAME: 'fs_test_config_never_created', PORT: '39999', LOG_LEVEL: 'silent' };
-    const child = spawn(process.execPath, [MAIN], { cwd, env: { ...base, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN], { cwd: cwd ?? SERVICE_CWD, env: { ...base, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     child.once('exit', (code) => {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { SERVICE_CWD } from './helpers/service-process';
 
 const MAIN = join(__dirname, '..', 'dist', 'main.js');
 
@@ -12,7 +13,7 @@ function startAs(version: string): Promise<{ code: number | null; stderr: string
     let stderr = '';
     const script = `Object.defineProperty(process.versions, 'node', { value: ${JSON.stringify(version)} }); require(${JSON.stringify(MAIN)});`;
     const env = { ...process.env, DB_NAME: 'fs_test_node_version_never_created', PORT: '39998', LOG_LEVEL: 'silent' };
-    const child = spawn(process.execPath, ['-e', script], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['-e', script], { cwd: SERVICE_CWD, env, stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     child.once('exit', (code) => {

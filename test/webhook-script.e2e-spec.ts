@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resetDatabase } from './helpers/test-app';
-import { ServiceProcess, startService, stopService } from './helpers/service-process';
+import { seededProductId, ServiceProcess, startService, stopService } from './helpers/service-process';
 
 const DB = 'fs_test_webhook_script';
 const ROOT = join(__dirname, '..');
@@ -18,10 +20,15 @@ interface Run {
  * tested too). `--silent` keeps npm's banner out of stdout, which is then the script's own
  * output: `HTTP <status>` and the JSON answer.
  */
-function runScript(args: string[], env: Record<string, string>): Promise<Run> {
+/** `env` is laid over the test's environment; a variable set to undefined is removed from it. */
+function runScript(args: string[], env: Record<string, string | undefined>, cwd?: string): Promise<Run> {
   return new Promise((resolve) => {
-    const options = { cwd: ROOT, env: { ...process.env, ...env } };
-    execFile('npm', ['run', '--silent', 'webhook', '--', ...args], options, (err, stdout, stderr) => {
+    const merged: NodeJS.ProcessEnv = { ...process.env, ...env };
+    for (const [name, value] of Object.entries(env)) if (value === undefined) delete merged[name];
+    const options = { cwd: cwd ?? ROOT, env: merged };
+    // From another working directory the script is run directly (npm would change to the checkout).
+    const [file, argv] = cwd ? [process.execPath, [join(ROOT, 'scripts', 'webhook.mjs'), ...args]] : ['npm', ['run', '--silent', 'webhook', '--', ...args]];
+    execFile(file, argv, options, (err, stdout, stderr) => {
       const [first, ...rest] = stdout.split('\n');
       const json = rest.join('\n').trim();
       resolve({
@@ -36,6 +43,7 @@ function runScript(args: string[], env: Record<string, string>): Promise<Run> {
 
 describe('scripts/webhook.mjs: signs and sends a payment webhook', () => {
   let service: ServiceProcess | undefined;
+  let productId: number;
 
   // WEBHOOK_SECRET '' on both sides: the service and the script each fall back to the
   // development secret, so a success also proves the script's copy of it matches the service's.
@@ -44,6 +52,7 @@ describe('scripts/webhook.mjs: signs and sends a payment webhook', () => {
   beforeAll(async () => {
     await resetDatabase(DB);
     service = await startService(DB, { ...DEV, SEED_PRODUCT_STOCK: '5', AVAILABILITY_CACHE_TTL_MS: '0' });
+    productId = await seededProductId(service.url, 5);
   });
   afterAll(async () => {
     await stopService(service);
@@ -57,7 +66,7 @@ describe('scripts/webhook.mjs: signs and sends a payment webhook', () => {
   }
 
   it('pays an order, reports a redelivery as duplicate, and fails with 401 under a wrong secret', async () => {
-    const hold = await post('/api/holds', { product_id: 1, qty: 2 });
+    const hold = await post('/api/holds', { product_id: productId, qty: 2 });
     const order = await post('/api/orders', { hold_id: hold.id });
     const orderId = order.id as number;
     const args = ['--order', String(orderId), '--status', 'success', '--url', service!.url];
@@ -77,6 +86,25 @@ describe('scripts/webhook.mjs: signs and sends a payment webhook', () => {
 
     const wrong = await runScript(args, { WEBHOOK_SECRET: 'not-the-service-secret' });
     expect(wrong).toMatchObject({ code: 1, status: 401, answer: { error: 'invalid_signature' } });
+  });
+
+  it('reads WEBHOOK_SECRET from .env in its working directory, as the service does; the environment wins', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-webhook-env-'));
+    try {
+      const hold = await post('/api/holds', { product_id: productId, qty: 1 });
+      const order = await post('/api/orders', { hold_id: hold.id });
+      const args = ['--order', String(order.id), '--status', 'failure', '--url', service!.url];
+      // .env holds a wrong secret: without WEBHOOK_SECRET in the environment it is used (401) ...
+      writeFileSync(join(dir, '.env'), 'WEBHOOK_SECRET=from-dotenv-and-wrong\n');
+      const env = { NODE_ENV: 'development', WEBHOOK_SECRET: undefined };
+      const fromFile = await runScript(args, env, dir);
+      expect(fromFile).toMatchObject({ code: 1, status: 401, answer: { error: 'invalid_signature' } });
+      // ... and a WEBHOOK_SECRET set (empty: the development secret, as the service) wins over it.
+      const fromEnv = await runScript(args, DEV, dir);
+      expect(fromEnv).toMatchObject({ code: 0, status: 200, answer: { result: 'applied', order_status: 'cancelled' } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('generates an idempotency key when none is given', async () => {

@@ -1,10 +1,18 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_PRODUCT_NAME } from '../../src/product/product.seeder';
 import { TEST_ENV, testDbName } from './test-app';
 
 const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
+
+/**
+ * The working directory of the services the tests start: an empty one, so that a developer's own
+ * `.env` in the checkout (which the service reads from its working directory) never reaches them.
+ */
+export const SERVICE_CWD = mkdtempSync(join(tmpdir(), 'fs-service-'));
 
 /** A free TCP port on loopback, found by letting the kernel pick one. */
 export function freePort(): Promise<number> {
@@ -42,6 +50,7 @@ export async function startService(dbName: string, env: Record<string, string> =
   const port = await freePort();
   let stderr = '';
   const child = spawn(process.execPath, [MAIN], {
+    cwd: SERVICE_CWD,
     env: { ...process.env, ...TEST_ENV, DB_NAME: testDbName(dbName), PORT: String(port), ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
