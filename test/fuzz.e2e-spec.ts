@@ -94,8 +94,12 @@ const route = fc.oneof(
   fc.constant({ method: 'GET' as const, path: '/api/products' }),
   fc
     .dictionary(
-      fc.constantFrom('status', 'product_id', 'limit', 'after_id', 'page'),
-      fc.oneof(fc.string({ maxLength: 6 }), fc.integer({ min: -2, max: 250 }).map(String)),
+      fc.constantFrom('status', 'product_id', 'limit', 'after_id', 'page', 'refund_due'),
+      fc.oneof(
+        fc.string({ maxLength: 6 }),
+        fc.integer({ min: -2, max: 250 }).map(String),
+        fc.constantFrom('pending', 'paid', 'cancelled', 'expired', 'true', 'false'),
+      ),
       { maxKeys: 4 },
     )
     .map((q) => ({ method: 'GET' as const, path: `/api/orders?${new URLSearchParams(q).toString()}` })),
@@ -174,7 +178,7 @@ describe('hostile input, generated: never a 5xx, always the contract error body,
   const initial = new Map<number, number>();
 
   beforeAll(async () => {
-    t = await startTestApp(DB, { WEBHOOK_SECRET: SECRET, ADMIN_TOKEN, AVAILABILITY_CACHE_TTL_MS: '0', HOLD_TTL_SECONDS: '3' });
+    t = await startTestApp(DB, { WEBHOOK_SECRET: SECRET, ADMIN_TOKEN, AVAILABILITY_CACHE_TTL_MS: '0', HOLD_TTL_SECONDS: '3', ORDER_PAYMENT_TTL_SECONDS: '2' });
     const make = factories(t.dataSource);
     for (const stock of [5, 200, 1, 500]) initial.set((await make.makeProduct({ stock })).id, stock);
   });
@@ -204,18 +208,20 @@ describe('hostile input, generated: never a 5xx, always the contract error body,
   }
 
   async function checkInvariants() {
-    const rows: Array<{ id: number; stock: number; reserved: number; live: number; pending: number; paid: number; lapsed: number }> = await t.dataSource.query(
-      `SELECT p.id, p.stock, p.reserved,
+    const rows: Array<{ id: number; stock: number; reserved: number; live: number; pending: number; paid: number; lapsed: number; lapsedOrders: number }> =
+      await t.dataSource.query(
+        `SELECT p.id, p.stock, p.reserved,
               (SELECT COALESCE(SUM(qty), 0) FROM holds h WHERE h.product_id = p.id AND h.status = 'active') AS live,
               (SELECT COALESCE(SUM(qty), 0) FROM holds h WHERE h.product_id = p.id AND h.status = 'active' AND h.expires_at <= ?) AS lapsed,
               (SELECT COALESCE(SUM(qty), 0) FROM orders o WHERE o.product_id = p.id AND o.status = 'pending') AS pending,
-              (SELECT COALESCE(SUM(qty), 0) FROM orders o WHERE o.product_id = p.id AND o.status = 'paid') AS paid
+              (SELECT COALESCE(SUM(qty), 0) FROM orders o WHERE o.product_id = p.id AND o.status = 'paid') AS paid,
+              (SELECT COALESCE(SUM(qty), 0) FROM orders o WHERE o.product_id = p.id AND o.status = 'pending' AND o.expires_at <= ?) AS lapsedOrders
          FROM products p`,
-      [new Date()],
-    );
+        [new Date(), new Date()],
+      );
     for (const r of rows) {
       const stock = Number(r.stock);
-      const available = stock - Number(r.reserved) + Number(r.lapsed);
+      const available = stock - Number(r.reserved) + Number(r.lapsed) + Number(r.lapsedOrders);
       expect({ id: r.id, reserved: Number(r.reserved) }).toEqual({ id: r.id, reserved: Number(r.live) + Number(r.pending) });
       expect({ id: r.id, stock }).toEqual({ id: r.id, stock: initial.get(Number(r.id))! - Number(r.paid) });
       expect(available).toBeGreaterThanOrEqual(0);

@@ -1,12 +1,14 @@
 import { DataSource } from 'typeorm';
 import { HoldStatus } from '../src/hold/hold.entity';
 import { holdStatusAt, isLapsed, lapsedHoldSql } from '../src/hold/hold-lapse';
+import { isOrderLapsed, lapsedOrderSql, orderStatusAt } from '../src/order/order-lapse';
+import { OrderStatus } from '../src/order/order-status';
 import { factories } from './factories';
 import { startTestApp, TestApp } from './helpers/test-app';
 
 const DB = 'fs_test_lapse_rule';
 
-describe('the lapse rule: its SQL and TypeScript forms agree row by row', () => {
+describe('the lapse rules (holds, orders): their SQL and TypeScript forms agree row by row', () => {
   let t: TestApp;
 
   beforeAll(async () => {
@@ -41,5 +43,27 @@ describe('the lapse rule: its SQL and TypeScript forms agree row by row', () => 
     for (const h of holds) {
       expect(holdStatusAt(h, now)).toBe(isLapsed(h, now) ? 'expired' : h.status);
     }
+  });
+
+  it('orders: every status, and expires_at before, at and after now (to the millisecond)', async () => {
+    const make = factories(t.dataSource);
+    const p = await make.makeProduct({ stock: 100 });
+    const now = new Date('2026-11-30T12:00:00.000Z');
+    const offsets = [-60_000, -1, 0, 1, 60_000];
+    const statuses: OrderStatus[] = ['pending', 'paid', 'cancelled', 'expired'];
+    const orders = [];
+    for (const status of statuses) {
+      for (const offset of offsets) orders.push(await make.makeOrder({ productId: p.id, status, expiresAt: new Date(now.getTime() + offset) }));
+    }
+    const rows: Array<{ id: number | string }> = await t.dataSource.query(`SELECT o.id FROM orders o WHERE o.id IN (?) AND ${lapsedOrderSql('o')}`, [
+      orders.map((o) => o.id),
+      now,
+    ]);
+    const bySql = new Set(rows.map((r) => Number(r.id)));
+    const byTs = new Set(orders.filter((o) => isOrderLapsed(o, now)).map((o) => o.id));
+    expect(bySql).toEqual(byTs);
+    // Exactly the pending orders whose deadline is not after now.
+    expect(byTs.size).toBe(3);
+    for (const o of orders) expect(orderStatusAt(o, now)).toBe(isOrderLapsed(o, now) ? 'expired' : o.status);
   });
 });

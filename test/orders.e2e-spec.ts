@@ -38,9 +38,13 @@ describe('orders: one per hold', () => {
       unit_price: '19.95',
       total: '59.85',
       status: 'pending',
+      expires_at: expect.stringMatching(/Z$/),
+      refund_due: false,
       created_at: expect.stringMatching(/Z$/),
       updated_at: expect.stringMatching(/Z$/),
     });
+    // Payable for ORDER_PAYMENT_TTL_SECONDS (default 900) from its creation.
+    expect(Date.parse(created[0].body.expires_at) - Date.parse(created[0].body.created_at)).toBe(900_000);
     const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM orders WHERE hold_id = ?', [hold.body.id]);
     expect(Number(n)).toBe(1);
     // The pending order keeps its units reserved; the hold reads as converted.

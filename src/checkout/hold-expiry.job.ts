@@ -4,12 +4,14 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { TransactionService } from '../database/transaction.service';
 import { ExpiredHolds, HoldService } from '../hold/hold.service';
 import { MetricsService } from '../observability/metrics.service';
+import { ExpiredOrders, OrderService } from '../order/order.service';
 import { StockService } from '../product/stock.service';
 
 const SWEEP_BATCH = 500;
 
 /**
- * Expiring holds: holds (HoldService) → stock (StockService). Marks lapsed holds as `expired` and
+ * Expiring holds and unpaid orders: holds (HoldService) or orders (OrderService) → stock
+ * (StockService). Marks lapsed holds as `expired` and
  * returns their units to the product.
  * Availability never waits for it (lapsed holds already count as free); it keeps the tables
  * tidy and the lapsed sums short. Safe with any number of instances sweeping at once.
@@ -24,6 +26,7 @@ export class HoldExpiryJob {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly transactions: TransactionService,
     private readonly holds: HoldService,
+    private readonly orders: OrderService,
     private readonly stock: StockService,
     private readonly metrics: MetricsService,
   ) {}
@@ -41,6 +44,7 @@ export class HoldExpiryJob {
     this.lastRunAt = now;
     try {
       await this.sweep();
+      await this.sweepOrders();
     } catch (err) {
       this.logger.warn({ msg: 'hold.sweep_failed', err: err instanceof Error ? err.message : String(err) });
     } finally {
@@ -77,6 +81,40 @@ export class HoldExpiryJob {
     if (result.holds > 0) {
       this.logger.log({ msg: 'hold.expired', product_id: productId, holds: result.holds, units: result.units });
       this.metrics.holdsExpiredBy(result.holds);
+    }
+    return result;
+  }
+
+  /** Sweeps until no lapsed order (unpaid past its deadline) is left; returns what it released. */
+  async sweepOrders(now = new Date()): Promise<ExpiredOrders> {
+    const total: ExpiredOrders = { orders: 0, units: 0 };
+    for (const productId of await this.orders.productsWithLapsedOrders(now)) {
+      for (;;) {
+        const done = await this.sweepProductOrders(productId, now);
+        total.orders += done.orders;
+        total.units += done.units;
+        if (done.orders < SWEEP_BATCH) break;
+      }
+    }
+    return total;
+  }
+
+  /**
+   * One transaction: lock the product row, then claim up to SWEEP_BATCH of its lapsed orders with
+   * SKIP LOCKED (an order being paid right now is left to its payment, which then finds it
+   * expired), mark them expired and release exactly their units. Never twice: only a pending
+   * order is claimed.
+   */
+  async sweepProductOrders(productId: number, now: Date): Promise<ExpiredOrders> {
+    const result = await this.transactions.run(async (tx) => {
+      await this.stock.lock(tx, productId);
+      const expired = await this.orders.expireLapsed(tx, productId, now, SWEEP_BATCH);
+      if (expired.units > 0) await this.stock.release(tx, productId, expired.units);
+      return expired;
+    });
+    if (result.orders > 0) {
+      this.logger.log({ msg: 'order.expired', product_id: productId, orders: result.orders, units: result.units });
+      this.metrics.ordersExpiredBy(result.orders);
     }
     return result;
   }

@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/config';
 import { HoldAlreadyUsedError, HoldExpiredError, HoldNotFoundError } from '../common/errors';
 import { TransactionService } from '../database/transaction.service';
 import { holdStatusAt } from '../hold/hold-lapse';
@@ -20,6 +21,7 @@ export class PlaceOrderService {
   private readonly logger = new Logger('order');
 
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly transactions: TransactionService,
     private readonly holds: HoldService,
     private readonly products: ProductService,
@@ -30,7 +32,8 @@ export class PlaceOrderService {
   ) {}
 
   /**
-   * Turns an active, unexpired hold into a pending order. The hold row is locked first
+   * Turns an active, unexpired hold into a pending order, payable until ORDER_PAYMENT_TTL_SECONDS
+   * from now. The hold row is locked first
    * (pessimistic_write): of any number of concurrent attempts for one hold, one converts it and
    * the others see it converted. The clock is read after the lock, so a hold counted as lapsed by a
    * concurrent reservation (which keeps lapsed holds locked) can no longer convert. The hold's
@@ -48,7 +51,8 @@ export class PlaceOrderService {
       if (status === 'expired') throw new HoldExpiredError();
 
       const unitPrice = await this.products.priceOf(tx, hold.productId);
-      const order = await this.orders.insert(tx, { holdId: hold.id, productId: hold.productId, qty: hold.qty, unitPrice, now });
+      const expiresAt = new Date(now.getTime() + this.config.orderPaymentTtlSeconds * 1000);
+      const order = await this.orders.insert(tx, { holdId: hold.id, productId: hold.productId, qty: hold.qty, unitPrice, now, expiresAt });
       await this.holds.markConverted(tx, hold.id);
       await this.payments.settleDeferred(tx, order);
       const response = toOrderResponse(order);

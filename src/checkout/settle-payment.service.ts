@@ -8,6 +8,7 @@ import { MetricsService } from '../observability/metrics.service';
 import { PaymentWebhookDto } from '../payment/dto/payment-webhook.dto';
 import { WebhookResponse } from '../payment/dto/webhook.response';
 import { ORDER_STATUS_AFTER, PaymentOutcome } from '../payment/payment-outcome';
+import { isOrderLapsed } from '../order/order-lapse';
 import { PaymentService, webhookResponse } from '../payment/payment.service';
 import { StockService } from '../product/stock.service';
 
@@ -57,14 +58,38 @@ export class SettlePaymentService {
   }
 
   private async settle(tx: Tx, dto: PaymentWebhookDto): Promise<WebhookResponse> {
-    const now = new Date();
-    const eventId = await this.payments.record(tx, dto, now);
+    const received = new Date();
+    const eventId = await this.payments.record(tx, dto, received);
     if (eventId === undefined) return this.payments.replay(tx, dto);
     const order = await this.orders.lockForPayment(tx, dto.order_id);
     if (!order) return webhookResponse(dto, 'deferred', null);
-    const applied = await this.apply(tx, order, dto.status, now);
-    await this.payments.settle(tx, [eventId], applied ? 'applied' : 'ignored', order.status, now);
-    return webhookResponse(dto, applied ? 'applied' : 'ignored', order.status);
+    // The clock is read after the order's lock: a reservation that counted this order as lapsed
+    // kept it locked until it committed, so the deadline has passed for this payment too.
+    const now = new Date();
+    const result = await this.decide(tx, order, dto.status, now);
+    await this.payments.settle(tx, [eventId], result, order.status, now);
+    return webhookResponse(dto, result, order.status);
+  }
+
+  /**
+   * What a payment does to the locked order. Past the payment deadline the order is expired
+   * (marked so here, its units released, when the expiry job has not done it yet): a success is
+   * `late` and leaves a refund due, a failure changes nothing. Otherwise the first final state wins.
+   */
+  private async decide(tx: Tx, order: Order, outcome: PaymentOutcome, now: Date): Promise<'applied' | 'ignored' | 'late'> {
+    if (isOrderLapsed(order, now)) await this.expire(tx, order, now);
+    if (order.status === 'expired') {
+      if (outcome === 'failure') return 'ignored';
+      await this.orders.markRefundDue(tx, order, now);
+      return 'late';
+    }
+    return (await this.apply(tx, order, outcome, now)) ? 'applied' : 'ignored';
+  }
+
+  /** The locked order's payment window has closed: it expires and its units return to the sale. */
+  private async expire(tx: Tx, order: Order, now: Date): Promise<void> {
+    const transition = await this.orders.moveTo(tx, order, 'expired', now);
+    if (transition) await this.stock.release(tx, order.productId, order.qty);
   }
 
   /**

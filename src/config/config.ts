@@ -25,6 +25,8 @@ export interface AppConfig {
   };
   redisUrl: string | undefined;
   holdTtlSeconds: number;
+  /** How long an order waits for its payment before it expires and its units return to the sale. */
+  orderPaymentTtlSeconds: number;
   holdSweepIntervalSeconds: number;
   availabilityCacheTtlMs: number;
   maxHoldQty: number;
@@ -118,6 +120,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     redisUrl,
     holdTtlSeconds: intVar(env, 'HOLD_TTL_SECONDS', 120, 1, 86400),
+    orderPaymentTtlSeconds: intVar(env, 'ORDER_PAYMENT_TTL_SECONDS', 900, 1, 604800),
     holdSweepIntervalSeconds: intVar(env, 'HOLD_SWEEP_INTERVAL_SECONDS', 5, 1, 3600),
     availabilityCacheTtlMs: intVar(env, 'AVAILABILITY_CACHE_TTL_MS', 1000, 0, 60000),
     maxHoldQty: intVar(env, 'MAX_HOLD_QTY', 10, 1, MAX_HOLD_QTY_LIMIT),

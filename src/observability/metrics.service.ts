@@ -31,10 +31,15 @@ export class MetricsService {
     registers: [this.registry],
   });
   private readonly holdsExpired = new Counter({ name: 'holds_expired_total', help: 'Holds marked expired by the expiry job.', registers: [this.registry] });
+  private readonly ordersExpired = new Counter({
+    name: 'orders_expired_total',
+    help: 'Orders expired unpaid past their payment deadline.',
+    registers: [this.registry],
+  });
   private readonly ordersCreated = new Counter({ name: 'orders_created_total', help: 'Orders created from holds.', registers: [this.registry] });
   private readonly webhookEvents = new Counter({
     name: 'webhook_events_total',
-    help: 'Payment webhook deliveries, by result (applied, duplicate, ignored, deferred).',
+    help: 'Payment webhook deliveries, by result (applied, duplicate, ignored, deferred, late, conflict).',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
@@ -84,6 +89,10 @@ export class MetricsService {
 
   orderCreated(): void {
     this.ordersCreated.inc();
+  }
+
+  ordersExpiredBy(count: number): void {
+    this.ordersExpired.inc(count);
   }
 
   webhookEvent(result: string): void {

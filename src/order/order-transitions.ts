@@ -1,7 +1,7 @@
 import { OrderStatus } from './order-status';
 
 /** The states an order can end in. */
-export type FinalOrderStatus = 'paid' | 'cancelled';
+export type FinalOrderStatus = 'paid' | 'cancelled' | 'expired';
 
 export interface OrderTransition {
   from: OrderStatus;
@@ -14,6 +14,8 @@ export interface OrderTransition {
 export const ORDER_TRANSITIONS: Record<FinalOrderStatus, OrderTransition> = {
   paid: { from: 'pending', to: 'paid', stock: 'consume' },
   cancelled: { from: 'pending', to: 'cancelled', stock: 'release' },
+  // No payment within the window: the units return to the sale (a late payment then owes a refund).
+  expired: { from: 'pending', to: 'expired', stock: 'release' },
 };
 
 /** The transition that takes an order in `current` to `target`, or undefined when none does. */

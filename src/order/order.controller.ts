@@ -24,7 +24,13 @@ export class OrderController {
 
   @Get()
   // Each parameter at most once, plain decimal digits; anything else is 400 (parseListOrdersQuery).
-  @ApiQuery({ name: 'status', required: false, schema: { type: 'string', enum: [...ORDER_STATUSES] } })
+  @ApiQuery({
+    name: 'status',
+    required: false,
+    schema: { type: 'string', enum: [...ORDER_STATUSES] },
+    description: 'pending: only orders still inside their payment window; expired: also pending orders past it.',
+  })
+  @ApiQuery({ name: 'refund_due', required: false, schema: { type: 'boolean' }, description: 'true or false' })
   @ApiQuery({ name: 'product_id', required: false, schema: { ...ID_SCHEMA } })
   @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE } })
   @ApiQuery({

@@ -10,6 +10,9 @@ import { ORDER_STATUSES, OrderStatus } from './order-status';
 @Entity('orders')
 @Index('idx_orders_status_id', ['status', 'id'])
 @Index('idx_orders_product_id', ['productId', 'id'])
+@Index('idx_orders_product_status_expires', ['productId', 'status', 'expiresAt', 'qty'])
+@Index('idx_orders_status_expires', ['status', 'expiresAt'])
+@Index('idx_orders_refund_due', ['refundDue', 'id'])
 export class Order {
   @PrimaryGeneratedColumn({ type: 'bigint', unsigned: true })
   id: number;
@@ -32,6 +35,14 @@ export class Order {
 
   @Column({ type: 'enum', enum: [...ORDER_STATUSES], default: 'pending' })
   status: OrderStatus;
+
+  /** The payment deadline: creation + ORDER_PAYMENT_TTL_SECONDS (kept once the order is final). */
+  @Column({ name: 'expires_at', type: 'datetime', precision: 3 })
+  expiresAt: Date;
+
+  /** A payment arrived after the deadline: the money was taken and the units are gone. */
+  @Column({ name: 'refund_due', type: 'tinyint', default: 0, transformer: { to: (v: boolean) => (v ? 1 : 0), from: (v: number) => Boolean(v) } })
+  refundDue: boolean;
 
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt: Date;

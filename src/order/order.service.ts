@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { OrderNotFoundError } from '../common/errors';
 import { lineTotal } from '../common/money';
 import { Tx } from '../database/transaction.service';
@@ -8,14 +8,21 @@ import { ListOrdersQuery } from './dto/list-orders.query';
 import { OrderListRow, OrderPage, OrderResponse, orderListItem } from './dto/order.response';
 import { FinalOrderStatus, OrderTransition, transitionTo } from './order-transitions';
 import { Order } from './order.entity';
+import { lapsedOrderSql } from './order-lapse';
 
-/** What a new order is made of: its hold, and the product's price at this moment. */
+/** What a new order is made of: its hold, the product's price at this moment, its payment deadline. */
 export interface NewOrder {
   holdId: number;
   productId: number;
   qty: number;
   unitPrice: string;
   now: Date;
+  expiresAt: Date;
+}
+
+export interface ExpiredOrders {
+  orders: number;
+  units: number;
 }
 
 /**
@@ -24,8 +31,8 @@ export interface NewOrder {
  * per order.
  */
 const SELECT_ORDERS = `
-  SELECT o.id, o.hold_id, o.product_id, o.qty, o.unit_price, o.total, o.status, o.created_at, o.updated_at,
-         p.name AS product_name
+  SELECT o.id, o.hold_id, o.product_id, o.qty, o.unit_price, o.total, o.status, o.expires_at, o.refund_due,
+         o.created_at, o.updated_at, p.name AS product_name
     FROM orders o JOIN products p ON p.id = o.product_id`;
 
 /**
@@ -49,6 +56,8 @@ export class OrderService {
       unitPrice: order.unitPrice,
       total: lineTotal(order.unitPrice, order.qty),
       status: 'pending',
+      expiresAt: order.expiresAt,
+      refundDue: false,
       createdAt: order.now,
       updatedAt: order.now,
     });
@@ -86,15 +95,81 @@ export class OrderService {
   }
 
   /**
+   * Units of the product's lapsed orders (pending past their payment deadline). A locking read with
+   * SKIP LOCKED, exactly as for lapsed holds: an order whose payment is being settled right now is
+   * not counted, and the orders counted stay locked until the caller's transaction ends, so none of
+   * them can be paid meanwhile (its payment then finds it expired). The caller holds the product's
+   * row lock. Raw SQL: it runs under a hot product's row lock on every reservation.
+   */
+  async lapsedUnits(tx: Tx, productId: number, now: Date): Promise<number> {
+    const rows: Array<{ units: string | number | null }> = await tx.manager.query(
+      `SELECT COALESCE(SUM(qty), 0) AS units FROM orders o
+        WHERE o.product_id = ? AND ${lapsedOrderSql('o')}
+        FOR UPDATE SKIP LOCKED`,
+      [productId, now],
+    );
+    return Number(rows[0]?.units ?? 0);
+  }
+
+  /** Products that have lapsed orders at `now`, for the expiry job. No locks. */
+  async productsWithLapsedOrders(now: Date): Promise<number[]> {
+    const rows = await this.dataSource
+      .getRepository(Order)
+      .createQueryBuilder('o')
+      .select('DISTINCT o.product_id', 'product_id')
+      .where(lapsedOrderSql('o', ':now'), { now })
+      .orderBy('o.product_id')
+      .getRawMany<{ product_id: number | string }>();
+    return rows.map((r) => Number(r.product_id));
+  }
+
+  /**
+   * Claims up to `limit` of the product's lapsed orders with FOR UPDATE SKIP LOCKED (an order being
+   * paid or swept elsewhere is left to it) and marks them expired; returns what it claimed. The
+   * caller holds the product's row lock and returns the units to it.
+   */
+  async expireLapsed(tx: Tx, productId: number, now: Date, limit: number): Promise<ExpiredOrders> {
+    const claimed: Array<{ id: number | string; qty: number | string }> = await tx.manager.query(
+      `SELECT id, qty FROM orders o
+        WHERE o.product_id = ? AND ${lapsedOrderSql('o')}
+        ORDER BY o.expires_at LIMIT ${Number(limit)} FOR UPDATE SKIP LOCKED`,
+      [productId, now],
+    );
+    if (claimed.length === 0) return { orders: 0, units: 0 };
+    const ids = claimed.map((o) => Number(o.id));
+    await tx.manager.getRepository(Order).update({ id: In(ids), status: 'pending' }, { status: 'expired', updatedAt: now });
+    return { orders: ids.length, units: claimed.reduce((sum, o) => sum + Number(o.qty), 0) };
+  }
+
+  /** The locked, expired order was paid after its deadline: a refund is due. */
+  async markRefundDue(tx: Tx, order: Order, now: Date): Promise<void> {
+    await tx.manager.getRepository(Order).update({ id: order.id }, { refundDue: true, updatedAt: now });
+    order.refundDue = true;
+    order.updatedAt = now;
+  }
+
+  /**
    * One page of orders with their products, in one statement whatever the page size. Keyset
    * pagination on the primary key: stable while orders are added.
    */
   async list(query: ListOrdersQuery): Promise<OrderPage> {
+    const now = new Date();
     const where = ['o.id > ?'];
     const params: unknown[] = [query.afterId];
-    if (query.status) {
+    if (query.status === 'pending') {
+      // Only orders still inside their payment window; a lapsed one reads (and lists) as expired.
+      where.push(`o.status = 'pending' AND o.expires_at > ?`);
+      params.push(now);
+    } else if (query.status === 'expired') {
+      where.push(`(o.status = 'expired' OR (${lapsedOrderSql('o')}))`);
+      params.push(now);
+    } else if (query.status) {
       where.push('o.status = ?');
       params.push(query.status);
+    }
+    if (query.refundDue !== undefined) {
+      where.push('o.refund_due = ?');
+      params.push(query.refundDue ? 1 : 0);
     }
     if (query.productId !== undefined) {
       where.push('o.product_id = ?');
@@ -104,7 +179,7 @@ export class OrderService {
       ...params,
       query.limit + 1,
     ]);
-    const page = rows.slice(0, query.limit).map(orderListItem);
+    const page = rows.slice(0, query.limit).map((row) => orderListItem(row, now));
     const next = rows.length > query.limit ? page[page.length - 1].id : null;
     return { data: page, next_after_id: next };
   }

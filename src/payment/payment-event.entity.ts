@@ -1,9 +1,12 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import type { OrderStatus } from '../order/order-status';
+import { ORDER_STATUSES, type OrderStatus } from '../order/order-status';
 import { PaymentOutcome } from './payment-outcome';
 
-/** What an event did: moved the order, came after its final state, or waits for the order. */
-export type PaymentEventResult = 'applied' | 'ignored' | 'deferred';
+/**
+ * What an event did: moved the order, came after its final state, waits for the order, or was a
+ * payment after the order's payment deadline (`late`: a refund is due).
+ */
+export type PaymentEventResult = 'applied' | 'ignored' | 'deferred' | 'late';
 
 /** A webhook delivery, recorded once per idempotency key in the same transaction as its effect. */
 @Entity('payment_events')
@@ -22,10 +25,10 @@ export class PaymentEvent {
   @Column({ type: 'enum', enum: ['success', 'failure'] })
   status: PaymentOutcome;
 
-  @Column({ type: 'enum', enum: ['applied', 'ignored', 'deferred'] })
+  @Column({ type: 'enum', enum: ['applied', 'ignored', 'deferred', 'late'] })
   result: PaymentEventResult;
 
-  @Column({ name: 'order_status', type: 'enum', enum: ['pending', 'paid', 'cancelled'], nullable: true })
+  @Column({ name: 'order_status', type: 'enum', enum: [...ORDER_STATUSES], nullable: true })
   orderStatus: OrderStatus | null;
 
   @Column({ name: 'received_at', type: 'datetime', precision: 3 })

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { HoldModule } from '../hold/hold.module';
+import { OrderModule } from '../order/order.module';
 import { ProductCacheService } from './cache/product-cache.service';
 import { ProductAdminService } from './product-admin.service';
 import { ProductController } from './product.controller';
@@ -11,10 +12,11 @@ import { StockService } from './stock.service';
 
 /**
  * Owns the products table and its stock figures: StockService is where every unit moves. Reads
- * the lapsed holds through the hold module (below it); knows nothing of orders or payments.
+ * the lapsed holds and orders through the hold and order modules (below it); knows nothing of
+ * payments.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Product]), HoldModule],
+  imports: [TypeOrmModule.forFeature([Product]), HoldModule, OrderModule],
   controllers: [ProductController],
   providers: [ProductService, ProductAdminService, StockService, ProductCacheService, ProductMetrics],
   exports: [ProductService, StockService],

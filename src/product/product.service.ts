@@ -4,20 +4,27 @@ import { DataSource } from 'typeorm';
 import { ProductNotFoundError } from '../common/errors';
 import { Tx } from '../database/transaction.service';
 import { lapsedHoldSql } from '../hold/hold-lapse';
+import { lapsedOrderSql } from '../order/order-lapse';
 import { ProductResponse, ProductRow, toProductResponse } from './dto/product.response';
 import { Product } from './product.entity';
 
 /**
- * Products with their availability, read in one statement. It reads the holds table (the hold
- * module's) through the hold module's lapse rule, read-only: the product read is the hottest read
+ * Products with their availability, read in one statement. It reads the holds and orders tables
+ * (the hold and order modules') through their lapse rules, read-only: the product read is the hottest read
  * of a drop, and one statement for a product or for the whole list beats a product read plus a
  * lapsed sum per product. So what it shows is exact at the moment of the read, whether or not the
  * expiry job has run.
  */
 const SELECT_PRODUCTS = `
   SELECT p.id, p.name, p.price, p.stock, p.reserved,
-         (SELECT COALESCE(SUM(h.qty), 0) FROM holds h WHERE h.product_id = p.id AND ${lapsedHoldSql('h')}) AS lapsed
+         (SELECT COALESCE(SUM(h.qty), 0) FROM holds h WHERE h.product_id = p.id AND ${lapsedHoldSql('h')})
+       + (SELECT COALESCE(SUM(o.qty), 0) FROM orders o WHERE o.product_id = p.id AND ${lapsedOrderSql('o')}) AS lapsed
     FROM products p`;
+
+/** The parameters of SELECT_PRODUCTS' two lapse rules. */
+function lapseParams(now: Date): Date[] {
+  return [now, now];
+}
 
 @Injectable()
 export class ProductService {
@@ -28,14 +35,14 @@ export class ProductService {
    * given (the admin's answers read what they wrote). Throws ProductNotFoundError. Takes no locks.
    */
   async findOne(id: number, tx?: Tx): Promise<ProductResponse> {
-    const rows: ProductRow[] = await (tx?.manager ?? this.dataSource).query(`${SELECT_PRODUCTS} WHERE p.id = ?`, [new Date(), id]);
+    const rows: ProductRow[] = await (tx?.manager ?? this.dataSource).query(`${SELECT_PRODUCTS} WHERE p.id = ?`, [...lapseParams(new Date()), id]);
     if (rows.length === 0) throw new ProductNotFoundError();
     return toProductResponse(rows[0]);
   }
 
   /** Every product with its availability, in one statement. No locks. */
   async findAll(): Promise<ProductResponse[]> {
-    const rows: ProductRow[] = await this.dataSource.query(`${SELECT_PRODUCTS} ORDER BY p.id`, [new Date()]);
+    const rows: ProductRow[] = await this.dataSource.query(`${SELECT_PRODUCTS} ORDER BY p.id`, lapseParams(new Date()));
     return rows.map(toProductResponse);
   }
 

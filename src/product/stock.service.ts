@@ -3,6 +3,7 @@ import { ProductNotFoundError, ValidationFailedError } from '../common/errors';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { Tx } from '../database/transaction.service';
 import { HoldService } from '../hold/hold.service';
+import { OrderService } from '../order/order.service';
 import { MetricsService } from '../observability/metrics.service';
 import { allocate, availableUnits } from './availability';
 import { ProductCacheService } from './cache/product-cache.service';
@@ -22,9 +23,9 @@ export interface Reservation {
  * here, run inside the caller's transaction (`tx`) under the product's row lock, so two writers of
  * one product are always serialized by InnoDB, on any instance.
  *
- * Lock order everywhere: a product row before hold rows (reserve, expiry), or one hold/order row
- * and then its product row (orders and payments); holds are only ever claimed with SKIP LOCKED
- * while a product row is held, so no cycle can form.
+ * Lock order everywhere: a product row before hold and order rows (reserve, expiry), or one
+ * hold/order row and then its product row (orders and payments); holds and orders are only ever
+ * claimed with SKIP LOCKED while a product row is held, so no cycle can form.
  *
  * Every change also asks the availability cache to re-read the product once the transaction has
  * committed (never while the row is locked, never for a rolled-back attempt). The changes are raw
@@ -36,6 +37,7 @@ export class StockService {
 
   constructor(
     private readonly holds: HoldService,
+    private readonly orders: OrderService,
     private readonly cache: ProductCacheService,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -43,13 +45,14 @@ export class StockService {
 
   /**
    * Reserves `qtys` (one entry per hold to create) of a product: locks the product row, counts its
-   * lapsed holds (which stay locked), grants in order against what is available and adds the
+   * lapsed holds and lapsed orders (which stay locked), grants in order against what is available and adds the
    * granted units to `reserved`. Throws ProductNotFoundError. Nothing is written for a refusal.
    */
   async reserve(tx: Tx, productId: number, qtys: number[]): Promise<Reservation> {
     const product = await this.lock(tx, productId);
     const now = new Date();
-    const lapsed = await this.holds.lapsedUnits(tx, productId, now);
+    // Units of lapsed holds and of lapsed (unpaid past their deadline) orders are free at once.
+    const lapsed = (await this.holds.lapsedUnits(tx, productId, now)) + (await this.orders.lapsedUnits(tx, productId, now));
     const { granted, seen } = allocate(availableUnits(product.stock, product.reserved, lapsed), qtys);
     const units = qtys.reduce((sum, qty, i) => (granted[i] ? sum + qty : sum), 0);
     if (units > 0) {

@@ -54,7 +54,7 @@ export class OrderFactory {
   constructor(private readonly dataSource: DataSource) {}
 
   /** An order with its converted hold. `paid` units are taken as already gone from `stock`. */
-  async create(overrides: { productId: number; qty?: number; status?: OrderStatus; unitPrice?: string }): Promise<Order> {
+  async create(overrides: { productId: number; qty?: number; status?: OrderStatus; unitPrice?: string; expiresAt?: Date }): Promise<Order> {
     const qty = overrides.qty ?? 1;
     const now = new Date();
     const holds = new HoldFactory(this.dataSource);
@@ -71,6 +71,8 @@ export class OrderFactory {
           unitPrice,
           total: lineTotal(unitPrice, qty),
           status,
+          expiresAt: overrides.expiresAt ?? new Date(now.getTime() + 900_000),
+          refundDue: false,
           createdAt: now,
           updatedAt: now,
         }),

@@ -3,6 +3,7 @@ import { PaymentEvents1764000000001 } from './1764000000001-PaymentEvents';
 import { IdempotencyKeys1764000000002 } from './1764000000002-IdempotencyKeys';
 import { OrderTotalWidth1764000000003 } from './1764000000003-OrderTotalWidth';
 import { OrdersWithoutHoldForeignKey1764000000004 } from './1764000000004-OrdersWithoutHoldForeignKey';
+import { OrderPaymentWindow1764000000005 } from './1764000000005-OrderPaymentWindow';
 
 /** Every migration, in order: the schema changes only through these. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   IdempotencyKeys1764000000002,
   OrderTotalWidth1764000000003,
   OrdersWithoutHoldForeignKey1764000000004,
+  OrderPaymentWindow1764000000005,
 ];

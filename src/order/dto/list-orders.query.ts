@@ -9,6 +9,7 @@ export const MAX_PAGE_SIZE = 200;
 export interface ListOrdersQuery {
   status?: OrderStatus;
   productId?: number;
+  refundDue?: boolean;
   limit: number;
   afterId: number;
 }
@@ -41,6 +42,10 @@ export function parseListOrdersQuery(query: Record<string, unknown>): ListOrders
       case 'product_id':
         out.productId = integer(value, 1, MAX_ID);
         if (out.productId === undefined) problems.push({ field, problem: `must be an integer from 1 to ${MAX_ID}` });
+        break;
+      case 'refund_due':
+        if (value === 'true' || value === 'false') out.refundDue = value === 'true';
+        else problems.push({ field, problem: 'must be true or false' });
         break;
       case 'limit': {
         const limit = integer(value, 1, MAX_PAGE_SIZE);

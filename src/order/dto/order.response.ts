@@ -4,6 +4,7 @@ import { MAX_HOLD_QTY_LIMIT } from '../../config/config';
 import { ID_SCHEMA, MONEY_SCHEMA, TIME_SCHEMA } from '../../http/openapi';
 import { ORDER_STATUSES, OrderStatus } from '../order-status';
 import type { Order } from '../order.entity';
+import { orderStatusAt } from '../order-lapse';
 
 /** unit_price × qty: DECIMAL(16,2), up to 10 + 4 integer digits (qty is at most 1000). */
 const TOTAL_SCHEMA = { type: 'string', pattern: '^\\d{1,14}\\.\\d{2}$' } as const;
@@ -35,8 +36,14 @@ export class OrderResponse {
   @ApiProperty({ ...TOTAL_SCHEMA, example: '198.00' })
   total: string;
 
-  @ApiProperty({ enum: ORDER_STATUSES, example: 'pending' })
+  @ApiProperty({ enum: ORDER_STATUSES, example: 'pending', description: 'A pending order past expires_at reads as expired.' })
   status: OrderStatus;
+
+  @ApiProperty({ ...TIME_SCHEMA, example: '2026-11-23T10:15:05.000Z', description: 'The payment deadline (ORDER_PAYMENT_TTL_SECONDS after creation).' })
+  expires_at: string;
+
+  @ApiProperty({ type: 'boolean', example: false, description: 'A payment arrived after the deadline: the money was taken, the units are gone.' })
+  refund_due: boolean;
 
   @ApiProperty({ ...TIME_SCHEMA, example: '2026-11-23T10:00:05.000Z' })
   created_at: string;
@@ -48,7 +55,7 @@ export class OrderResponse {
   product?: OrderProduct;
 }
 
-export function toOrderResponse(order: Order, product?: { id: number; name: string }): OrderResponse {
+export function toOrderResponse(order: Order, product?: { id: number; name: string }, now = new Date()): OrderResponse {
   const res: OrderResponse = {
     id: order.id,
     hold_id: order.holdId,
@@ -56,7 +63,9 @@ export function toOrderResponse(order: Order, product?: { id: number; name: stri
     qty: order.qty,
     unit_price: normalizeMoney(order.unitPrice),
     total: normalizeMoney(order.total),
-    status: order.status,
+    status: orderStatusAt(order, now),
+    expires_at: order.expiresAt.toISOString(),
+    refund_due: Boolean(order.refundDue),
     created_at: order.createdAt.toISOString(),
     updated_at: order.updatedAt.toISOString(),
   };
@@ -82,12 +91,14 @@ export interface OrderListRow {
   unit_price: string;
   total: string;
   status: OrderStatus;
+  expires_at: Date;
+  refund_due: number | boolean;
   created_at: Date;
   updated_at: Date;
   product_name: string;
 }
 
-export function orderListItem(row: OrderListRow): OrderResponse {
+export function orderListItem(row: OrderListRow, now = new Date()): OrderResponse {
   const order = {
     id: Number(row.id),
     holdId: Number(row.hold_id),
@@ -96,8 +107,10 @@ export function orderListItem(row: OrderListRow): OrderResponse {
     unitPrice: row.unit_price,
     total: row.total,
     status: row.status,
+    expiresAt: row.expires_at,
+    refundDue: Boolean(Number(row.refund_due)),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
-  return toOrderResponse(order, { id: order.productId, name: row.product_name });
+  return toOrderResponse(order, { id: order.productId, name: row.product_name }, now);
 }
