@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { TransactionService } from '../database/transaction.service';
+import { TransactionService, Tx } from '../database/transaction.service';
 import { ExpiredHolds, HoldService } from '../hold/hold.service';
 import { MetricsService } from '../observability/metrics.service';
 import { ExpiredOrders, OrderService } from '../order/order.service';
@@ -56,66 +56,60 @@ export class HoldExpiryJob {
   async sweep(now = new Date()): Promise<ExpiredHolds> {
     const total: ExpiredHolds = { holds: 0, units: 0 };
     for (const productId of await this.holds.productsWithLapsedHolds(now)) {
-      for (;;) {
-        const done = await this.sweepProduct(productId, now);
-        total.holds += done.holds;
-        total.units += done.units;
-        if (done.holds < SWEEP_BATCH) break;
-      }
+      await this.inBatches(
+        productId,
+        (tx) => this.holds.expireLapsed(tx, productId, now, SWEEP_BATCH),
+        (done) => {
+          total.holds += done.holds;
+          total.units += done.units;
+          if (done.holds > 0) {
+            this.logger.log({ msg: 'hold.expired', product_id: productId, holds: done.holds, units: done.units });
+            this.metrics.holdsExpiredBy(done.holds);
+          }
+          return done.holds;
+        },
+      );
     }
     return total;
-  }
-
-  /**
-   * One transaction: lock the product row, then claim up to SWEEP_BATCH of its lapsed holds with
-   * SKIP LOCKED (a hold another sweep or an order holds is left to it), mark them expired and
-   * release exactly their units. A hold can only be claimed while `active`, so never twice.
-   */
-  async sweepProduct(productId: number, now: Date): Promise<ExpiredHolds> {
-    const result = await this.transactions.run(async (tx) => {
-      await this.stock.lock(tx, productId);
-      const expired = await this.holds.expireLapsed(tx, productId, now, SWEEP_BATCH);
-      if (expired.units > 0) await this.stock.release(tx, productId, expired.units);
-      return expired;
-    });
-    if (result.holds > 0) {
-      this.logger.log({ msg: 'hold.expired', product_id: productId, holds: result.holds, units: result.units });
-      this.metrics.holdsExpiredBy(result.holds);
-    }
-    return result;
   }
 
   /** Sweeps until no lapsed order (unpaid past its deadline) is left; returns what it released. */
   async sweepOrders(now = new Date()): Promise<ExpiredOrders> {
     const total: ExpiredOrders = { orders: 0, units: 0 };
     for (const productId of await this.orders.productsWithLapsedOrders(now)) {
-      for (;;) {
-        const done = await this.sweepProductOrders(productId, now);
-        total.orders += done.orders;
-        total.units += done.units;
-        if (done.orders < SWEEP_BATCH) break;
-      }
+      await this.inBatches(
+        productId,
+        (tx) => this.orders.expireLapsed(tx, productId, now, SWEEP_BATCH),
+        (done) => {
+          total.orders += done.orders;
+          total.units += done.units;
+          if (done.orders > 0) {
+            this.logger.log({ msg: 'order.expired', product_id: productId, orders: done.orders, units: done.units });
+            this.metrics.ordersExpiredBy(done.orders);
+          }
+          return done.orders;
+        },
+      );
     }
     return total;
   }
 
   /**
-   * One transaction: lock the product row, then claim up to SWEEP_BATCH of its lapsed orders with
-   * SKIP LOCKED (an order being paid right now is left to its payment, which then finds it
-   * expired), mark them expired and release exactly their units. Never twice: only a pending
-   * order is claimed.
+   * Transactions of one product until a batch comes back short: each locks the product row, lets
+   * `expire` claim up to SWEEP_BATCH lapsed rows with SKIP LOCKED (a row another sweep, an order or
+   * a payment holds is left to it) and mark them expired, and releases exactly their units. A row
+   * is only claimed while live, so never twice. `report` runs after each commit and says how many
+   * rows the batch claimed.
    */
-  async sweepProductOrders(productId: number, now: Date): Promise<ExpiredOrders> {
-    const result = await this.transactions.run(async (tx) => {
-      await this.stock.lock(tx, productId);
-      const expired = await this.orders.expireLapsed(tx, productId, now, SWEEP_BATCH);
-      if (expired.units > 0) await this.stock.release(tx, productId, expired.units);
-      return expired;
-    });
-    if (result.orders > 0) {
-      this.logger.log({ msg: 'order.expired', product_id: productId, orders: result.orders, units: result.units });
-      this.metrics.ordersExpiredBy(result.orders);
+  private async inBatches<T extends { units: number }>(productId: number, expire: (tx: Tx) => Promise<T>, report: (done: T) => number): Promise<void> {
+    for (;;) {
+      const done = await this.transactions.run(async (tx) => {
+        await this.stock.lock(tx, productId);
+        const expired = await expire(tx);
+        if (expired.units > 0) await this.stock.release(tx, productId, expired.units);
+        return expired;
+      });
+      if (report(done) < SWEEP_BATCH) return;
     }
-    return result;
   }
 }
