@@ -55,7 +55,7 @@ describe('holds never oversell (real MariaDB, real HTTP, real concurrency)', () 
     const { result: results, statements } = await countStatements(
       t.dataSource,
       () => Promise.all(qtys.map((qty) => t.http().post('/api/holds').send({ product_id: p.id, qty }))),
-      /FROM `products`.*FOR UPDATE/s,
+      /FROM `?products`? .*FOR UPDATE/s,
     );
     const created = results.filter((r) => r.status === 201);
     const granted = created.reduce((sum, r) => sum + (r.body.qty as number), 0);

@@ -1,6 +1,6 @@
-import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   HoldAlreadyUsedError,
   HoldExpiredError,
@@ -15,6 +15,7 @@ import {
 import { CreateHoldDto } from '../hold/dto/create-hold.dto';
 import { HoldResponse } from '../hold/dto/hold.response';
 import { ApiErrors, BODY_ERRORS, WEBHOOK_SECURITY } from '../http/openapi';
+import { clientGone } from '../http/client-gone';
 import { SignedWebhook } from '../http/route-auth';
 import { Idempotent, IdempotencyClaimParam } from '../idempotency/idempotency.interceptor';
 import { IdempotencyClaim } from '../idempotency/idempotency.service';
@@ -50,8 +51,8 @@ export class CheckoutController {
   @ApiHeader(IDEMPOTENCY_KEY_HEADER)
   @ApiCreatedResponse({ type: HoldResponse })
   @ApiErrors(...BODY_ERRORS, new ProductNotFoundError(), new InsufficientStockError(3), new IdempotencyKeyInFlightError(), new IdempotencyKeyReusedError())
-  placeHold(@Body() dto: CreateHoldDto, @IdempotencyClaimParam() claim?: IdempotencyClaim): Promise<HoldResponse> {
-    return this.holds.place(dto, claim);
+  placeHold(@Body() dto: CreateHoldDto, @Req() req: FastifyRequest, @IdempotencyClaimParam() claim?: IdempotencyClaim): Promise<HoldResponse> {
+    return this.holds.place(dto, claim, clientGone(req));
   }
 
   @Post('orders')

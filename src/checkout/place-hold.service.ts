@@ -1,15 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InsufficientStockError, ProductNotFoundError, ValidationFailedError } from '../common/errors';
+import { InsufficientStockError, ProductNotFoundError, ServiceUnavailableError, ValidationFailedError } from '../common/errors';
 import { currentRequestId, runInRequestContext } from '../common/request-context';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { TransactionService } from '../database/transaction.service';
 import { HoldResponse, toHoldResponse } from '../hold/dto/hold.response';
 import { CreateHoldDto } from '../hold/dto/create-hold.dto';
 import { HoldService } from '../hold/hold.service';
-import { IdempotencyClaim, IdempotencyService } from '../idempotency/idempotency.service';
+import { IdempotencyClaim, IdempotencyKeyTakenError, IdempotencyService } from '../idempotency/idempotency.service';
 import { MetricsService } from '../observability/metrics.service';
 import { StockService } from '../product/stock.service';
-import { KeyedBatcher } from './keyed-batcher';
+import { BatcherCancelledError, BatcherQueueFullError, BatcherTimeoutError, KeyedBatcher } from './keyed-batcher';
 
 /** Most holds one reservation transaction grants (one multi-row INSERT). */
 const MAX_HOLDS_PER_BATCH = 200;
@@ -22,21 +22,22 @@ interface HoldRequest {
   requestId?: string;
 }
 
-type HoldOutcome = HoldResponse | InsufficientStockError;
+type HoldOutcome = HoldResponse | InsufficientStockError | IdempotencyKeyTakenError;
 
 /**
- * Placing a hold: product stock (StockService) → holds (HoldService) → the Idempotency-Key record,
- * in one transaction. Holds of one product that arrive while that product's reservation
- * transaction runs wait for it and then go together (group commit): one row lock, one UPDATE and
- * one multi-row INSERT serve the whole batch, and each request still gets its own answer.
+ * Placing a hold: product stock (StockService) → holds (HoldService) → the Idempotency-Key
+ * answers, in one transaction. Holds of one product that arrive while that product's reservation
+ * transaction runs wait for it and then go together (group commit): one row lock, one UPDATE, one
+ * multi-row INSERT and one UPDATE of their keys serve the whole batch, and each request still gets
+ * its own answer. Holds with and without an Idempotency-Key share the batches.
+ *
+ * Admission per product and instance is bounded (HOLD_QUEUE_MAX waiting, HOLD_QUEUE_TIMEOUT_MS of
+ * waiting, clients that left are dropped): see KeyedBatcher. A refused request is 503 with
+ * Retry-After and was never granted.
  */
 @Injectable()
 export class PlaceHoldService {
-  private readonly batcher = new KeyedBatcher<number, HoldRequest, HoldOutcome>(
-    (productId, requests) => this.reserveBatch(productId, requests),
-    MAX_HOLDS_PER_BATCH,
-    MAX_BATCHES_IN_FLIGHT,
-  );
+  private readonly batcher: KeyedBatcher<number, HoldRequest, HoldOutcome>;
   private readonly logger = new Logger('hold');
 
   constructor(
@@ -46,26 +47,34 @@ export class PlaceHoldService {
     private readonly holds: HoldService,
     private readonly idempotency: IdempotencyService,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    this.batcher = new KeyedBatcher((productId, requests) => this.reserveBatch(productId, requests), {
+      maxBatch: MAX_HOLDS_PER_BATCH,
+      maxInFlight: MAX_BATCHES_IN_FLIGHT,
+      maxQueued: config.holdQueueMax,
+      maxWaitMs: config.holdQueueTimeoutMs,
+    });
+  }
 
   /**
-   * Reserves `qty` units for HOLD_TTL_SECONDS. Holds without an Idempotency-Key are granted in
-   * batches; one with a key runs alone, so that a key recorded meanwhile by a concurrent request
-   * rolls back only its own hold. Throws ValidationFailedError (qty above MAX_HOLD_QTY),
-   * ProductNotFoundError, InsufficientStockError.
+   * Reserves `qty` units for HOLD_TTL_SECONDS. `gone` tells whether the client has left; such a
+   * request is not granted if its batch had not started. Throws ValidationFailedError (qty above
+   * MAX_HOLD_QTY), ProductNotFoundError, InsufficientStockError, ServiceUnavailableError (not
+   * admitted), IdempotencyKeyTakenError (the claim was taken over meanwhile).
    */
-  async place(dto: CreateHoldDto, claim?: IdempotencyClaim): Promise<HoldResponse> {
+  async place(dto: CreateHoldDto, claim?: IdempotencyClaim, gone?: () => boolean): Promise<HoldResponse> {
     if (dto.qty > this.config.maxHoldQty) {
       throw new ValidationFailedError([{ field: 'qty', problem: `must not be greater than ${this.config.maxHoldQty}` }]);
     }
     const request: HoldRequest = { qty: dto.qty, claim, requestId: currentRequestId() };
     let outcome: HoldOutcome;
     try {
-      outcome = claim ? (await this.reserveBatch(dto.product_id, [request]))[0] : await this.batcher.submit(dto.product_id, request);
+      outcome = await this.batcher.submit(dto.product_id, request, gone);
     } catch (err) {
       if (err instanceof ProductNotFoundError) this.rejected(dto, 'product_not_found');
-      throw err;
+      throw this.admissionError(dto, err);
     }
+    if (outcome instanceof IdempotencyKeyTakenError) throw outcome;
     if (outcome instanceof InsufficientStockError) {
       this.rejected(dto, 'insufficient_stock', outcome.available);
       throw outcome;
@@ -80,14 +89,51 @@ export class PlaceHoldService {
     this.metrics.holdRejected(reason);
   }
 
+  /** A request the batcher did not admit or did not run: 503, counted by reason. */
+  private admissionError(dto: CreateHoldDto, err: unknown): unknown {
+    const reason =
+      err instanceof BatcherQueueFullError
+        ? 'queue_full'
+        : err instanceof BatcherTimeoutError
+          ? 'queue_timeout'
+          : err instanceof BatcherCancelledError
+            ? 'client_gone'
+            : undefined;
+    if (!reason) return err;
+    this.rejected(dto, reason);
+    return new ServiceUnavailableError(
+      reason === 'client_gone' ? 'The client left before the hold was placed.' : 'Too many holds are waiting for this product; try again.',
+    );
+  }
+
   /**
    * One transaction for a batch of holds of one product: StockService locks the product row once
    * and grants the requests in arrival order against the availability read under that lock; the
-   * granted holds are inserted with one statement; with an Idempotency-Key claim, the key and its
-   * answer too. All or nothing: a refusal is an answer (409), not a failure of the batch. The
+   * granted holds are inserted with one statement, and the answers of those with an
+   * Idempotency-Key claim are filled in with one more. All or nothing: a refusal is an answer
+   * (409), not a failure of the batch. A claim taken over meanwhile (its lease lapsed) rolls the
+   * batch back; it runs again without that request, which then replays the key's answer. The
    * batch's own log lines (lock wait, retries) carry the request id of its first request.
    */
-  private reserveBatch(productId: number, requests: HoldRequest[]): Promise<HoldOutcome[]> {
+  private async reserveBatch(productId: number, requests: HoldRequest[]): Promise<HoldOutcome[]> {
+    const lost = new Set<IdempotencyClaim>();
+    for (;;) {
+      const live = requests.filter((r) => !r.claim || !lost.has(r.claim));
+      if (live.length === 0) return requests.map(() => new IdempotencyKeyTakenError());
+      try {
+        const outcomes = await this.reserveInOneTransaction(productId, live);
+        const byRequest = new Map(live.map((r, i) => [r, outcomes[i]]));
+        return requests.map((r) => byRequest.get(r) ?? new IdempotencyKeyTakenError());
+      } catch (err) {
+        if (!(err instanceof IdempotencyKeyTakenError)) throw err;
+        const claims = live.flatMap((r) => (r.claim ? [r.claim] : []));
+        const still = await this.idempotency.stillClaimed(claims);
+        for (const c of claims) if (!still.has(c)) lost.add(c);
+      }
+    }
+  }
+
+  private reserveInOneTransaction(productId: number, requests: HoldRequest[]): Promise<HoldOutcome[]> {
     const work = () =>
       this.transactions.run(async (tx) => {
         const qtys = requests.map((r) => r.qty);
@@ -105,10 +151,13 @@ export class PlaceHoldService {
         const outcomes = requests.map((_, i) =>
           reservation.granted[i] ? toHoldResponse(granted[next++], now) : new InsufficientStockError(reservation.seen[i]),
         );
-        for (const [i, r] of requests.entries()) {
-          const outcome = outcomes[i];
-          if (r.claim && !(outcome instanceof InsufficientStockError)) await this.idempotency.record(tx, r.claim, 201, outcome);
-        }
+        await this.idempotency.fill(
+          tx,
+          requests.flatMap((r, i) => {
+            const outcome = outcomes[i];
+            return r.claim && !(outcome instanceof InsufficientStockError) ? [{ claim: r.claim, status: 201, body: outcome }] : [];
+          }),
+        );
         return outcomes;
       });
     const requestId = requests[0]?.requestId;

@@ -56,7 +56,7 @@ export class PlaceOrderService {
       await this.holds.markConverted(tx, hold.id);
       await this.payments.settleDeferred(tx, order);
       const response = toOrderResponse(order);
-      if (claim) await this.idempotency.record(tx, claim, 201, response);
+      if (claim) await this.idempotency.fill(tx, [{ claim, status: 201, body: response }]);
       return response;
     });
     this.logger.log({ msg: 'order.created', order_id: order.id, hold_id: order.hold_id, product_id: order.product_id, qty: order.qty, status: order.status });

@@ -30,6 +30,10 @@ export interface AppConfig {
   holdSweepIntervalSeconds: number;
   availabilityCacheTtlMs: number;
   maxHoldQty: number;
+  /** Most holds of one product an instance keeps waiting for their batch; beyond it, 503 at once. */
+  holdQueueMax: number;
+  /** Longest a hold may wait for its batch to start; then 503, and it is never granted. */
+  holdQueueTimeoutMs: number;
   /** A wait for a product row lock at least this long is logged as `stock.lock_wait`. */
   stockLockWaitLogMs: number;
   webhookSecret: string;
@@ -124,6 +128,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     holdSweepIntervalSeconds: intVar(env, 'HOLD_SWEEP_INTERVAL_SECONDS', 5, 1, 3600),
     availabilityCacheTtlMs: intVar(env, 'AVAILABILITY_CACHE_TTL_MS', 1000, 0, 60000),
     maxHoldQty: intVar(env, 'MAX_HOLD_QTY', 10, 1, MAX_HOLD_QTY_LIMIT),
+    holdQueueMax: intVar(env, 'HOLD_QUEUE_MAX', 1000, 1, 100000),
+    holdQueueTimeoutMs: intVar(env, 'HOLD_QUEUE_TIMEOUT_MS', 2000, 10, 60000),
     stockLockWaitLogMs: intVar(env, 'STOCK_LOCK_WAIT_LOG_MS', 100, 0, 60000),
     webhookSecret: secret === undefined || secret === '' ? DEV_WEBHOOK_SECRET : secret,
     adminToken,

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { MysqlDataSourceOptions } from 'typeorm/driver/mysql/MysqlDataSourceOptions';
 import { AppConfig, DbType } from '../config/config';
@@ -45,24 +46,51 @@ function sessionSetupStatements(config: AppConfig): string[] {
   ];
 }
 
-interface PoolLike {
-  on(event: 'connection', cb: (conn: { query(sql: string, cb: () => void): unknown }) => void): void;
-  query(sql: string, cb: (err: unknown) => void): void;
+interface PooledConnection {
+  query(sql: string, cb: (err: unknown, rows?: unknown) => void): unknown;
+  destroy(): void;
 }
+
+interface PoolLike {
+  on(event: 'connection', cb: (conn: PooledConnection) => void): void;
+  query(sql: string, cb: (err: unknown, rows?: unknown) => void): void;
+}
+
+const logger = new Logger('db');
 
 /**
  * Applies sessionSetupStatements to every connection of the pool: to the ones created later via
  * the pool's 'connection' event, and to the one TypeORM already opened while initializing.
+ *
+ * The safety argument of every locking read relies on READ COMMITTED, so this fails loudly: a new
+ * connection whose set-up fails is destroyed (the statements queued on it fail, the request
+ * answers 503, and the pool opens another), and the start fails unless the session reads back
+ * READ-COMMITTED. mysql2 has no per-connection init option and TypeORM no isolation option for
+ * the pool, hence the pool's own 'connection' event (setting the level per transaction would
+ * cost every transaction one more round trip).
  */
 export async function configureSessions(dataSource: DataSource, config: AppConfig): Promise<void> {
   const pool = (dataSource.driver as unknown as { pool: PoolLike }).pool;
   const statements = sessionSetupStatements(config);
   pool.on('connection', (conn) => {
-    for (const sql of statements) conn.query(sql, () => undefined);
+    for (const sql of statements) {
+      conn.query(sql, (err) => {
+        if (!err) return;
+        logger.error({ msg: 'db.session_setup_failed', statement: sql, err: err instanceof Error ? err.message : 'unknown error' });
+        conn.destroy();
+      });
+    }
   });
-  for (const sql of statements) {
-    await new Promise<void>((resolve, reject) =>
-      pool.query(sql, (err) => (err ? reject(err instanceof Error ? err : new Error('session setup failed')) : resolve())),
+  const run = (sql: string) =>
+    new Promise<unknown>((resolve, reject) =>
+      pool.query(sql, (err, rows) => (err ? reject(err instanceof Error ? err : new Error('session setup failed')) : resolve(rows))),
     );
+  for (const sql of statements) await run(sql);
+  // MySQL 8 names the variable transaction_isolation; MariaDB before 11.1 only tx_isolation.
+  const level = (await run('SELECT @@SESSION.transaction_isolation AS level').catch(() => run('SELECT @@SESSION.tx_isolation AS level'))) as Array<{
+    level: string;
+  }>;
+  if (level[0]?.level !== 'READ-COMMITTED') {
+    throw new Error(`database sessions must run READ COMMITTED, but run ${level[0]?.level ?? 'an unknown level'}`);
   }
 }

@@ -35,7 +35,10 @@ export async function migrateAndSeed(dataSource: DataSource, config: AppConfig, 
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
-    await runner.query('SELECT GET_LOCK(?, 60)', [lock]);
+    // 1: taken; 0: another instance kept it for 60 s; NULL: an error. Migrating without it could
+    // run one migration twice, so the start fails instead.
+    const [{ taken }] = (await runner.query('SELECT GET_LOCK(?, 60) AS taken', [lock])) as Array<{ taken: number | string | null }>;
+    if (Number(taken) !== 1) throw new Error(`could not take the migration lock ${lock} within 60 s (another instance is migrating?)`);
     await dataSource.runMigrations({ transaction: 'each' });
     if (seed) await seed(dataSource);
   } finally {

@@ -58,10 +58,11 @@ export class TransactionService {
         }
         this.logger.warn({ msg: 'tx.retry', reason, attempt });
         this.metrics.txRetry(reason);
-        await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 5 * attempt)));
       } finally {
         await runner.release();
       }
+      // The back-off before the next attempt holds no connection: others may use it meanwhile.
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 5 * attempt)));
     }
   }
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import { HoldNotFoundError } from '../common/errors';
+import { SqlPart } from '../database/sql-part';
 import { Tx } from '../database/transaction.service';
 import { lapsedHoldSql } from './hold-lapse';
 import { Hold } from './hold.entity';
@@ -22,20 +23,20 @@ export class HoldService {
   constructor(@InjectRepository(Hold) private readonly holds: Repository<Hold>) {}
 
   /**
-   * Units of the product's lapsed holds. A locking read with SKIP LOCKED: a hold that an order
+   * The read of the product's lapsed hold units (one row, `units`), as a part of the
+   * reservation's statement (StockService.reserve). A locking read with SKIP LOCKED: a hold that an order
    * transaction holds right now is not counted (it may be turning into an order), and the holds
    * counted stay locked until the caller's transaction ends, so none of them can be converted
    * meanwhile. Under-counting for a moment is safe; counting a converted hold would oversell.
-   * The caller holds the product's row lock.
+   * It runs under the product's row lock, in the statement that takes it.
    */
-  async lapsedUnits(tx: Tx, productId: number, now: Date): Promise<number> {
-    const rows: Array<{ units: string | number | null }> = await tx.manager.query(
-      `SELECT COALESCE(SUM(qty), 0) AS units FROM holds h
-        WHERE h.product_id = ? AND ${lapsedHoldSql('h')}
-        FOR UPDATE SKIP LOCKED`,
-      [productId, now],
-    );
-    return Number(rows[0]?.units ?? 0);
+  lapsedUnitsRead(productId: number, now: Date): SqlPart {
+    return {
+      sql: `SELECT COALESCE(SUM(qty), 0) AS units FROM holds h
+             WHERE h.product_id = ? AND ${lapsedHoldSql('h')}
+             FOR UPDATE SKIP LOCKED`,
+      params: [productId, now],
+    };
   }
 
   /**

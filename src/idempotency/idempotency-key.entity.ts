@@ -1,6 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-/** The first answer given to a (route, Idempotency-Key) pair; see IdempotencyService. */
+/** The claim of a (route, Idempotency-Key) pair and then its first answer; see IdempotencyService. */
 @Entity('idempotency_keys')
 @Index('idx_idempotency_keys_created', ['createdAt'])
 export class IdempotencyKey {
@@ -13,11 +13,20 @@ export class IdempotencyKey {
   @Column({ name: 'request_hash', type: 'char', length: 64, charset: 'ascii' })
   requestHash: string;
 
-  @Column({ name: 'status_code', type: 'smallint', unsigned: true })
-  statusCode: number;
+  /** The first answer's status; NULL while the claiming request is in flight. */
+  @Column({ name: 'status_code', type: 'smallint', unsigned: true, nullable: true })
+  statusCode: number | null;
 
-  @Column({ name: 'response_body', type: 'text' })
-  responseBody: string;
+  @Column({ name: 'response_body', type: 'text', nullable: true })
+  responseBody: string | null;
+
+  /** Who claimed the key (a random token per request); only that request may fill in the answer. */
+  @Column({ name: 'claim_token', type: 'char', length: 32, charset: 'ascii', collation: 'ascii_bin', nullable: true })
+  claimToken: string | null;
+
+  /** The claim's lease: an unanswered claim past it belongs to nobody (its request died). */
+  @Column({ name: 'claimed_until', type: 'datetime', precision: 3, nullable: true })
+  claimedUntil: Date | null;
 
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt: Date;

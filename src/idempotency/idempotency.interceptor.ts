@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { catchError, finalize, from, Observable, of, switchMap } from 'rxjs';
+import { catchError, from, Observable, of, switchMap } from 'rxjs';
 import { toErrorResponse } from '../common/error-response';
 import { IdempotencyKeyInFlightError, IdempotencyKeyReusedError, ValidationFailedError } from '../common/errors';
 import { IdempotencyClaim, IdempotencyKeyTakenError, IdempotencyService, StoredAnswer } from './idempotency.service';
@@ -36,15 +36,14 @@ export const IdempotencyClaimParam = createParamDecorator(
 );
 
 /**
- * Replays the first answer for a known key (same body) with `Idempotent-Replayed: true`, refuses a
- * known key with another body (422) or one whose first request is still running (409), and
- * otherwise lets the request run with a claim that the service records in its transaction.
+ * Claims the key before the route runs (IdempotencyService.claim): a stored answer is replayed
+ * with `Idempotent-Replayed: true` (422 for another body), a claim in flight anywhere is 409, and
+ * otherwise the route runs holding the claim, which its service fills in inside the effect's
+ * transaction. A refusal (4xx) is recorded afterwards and sent only if it became the key's answer;
+ * a failure (5xx) gives the claim up so that a retry runs again.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
-  /** Keys being processed by this instance; other instances are seen through the row lock. */
-  private readonly inFlight = new Set<string>();
-
   constructor(
     private readonly reflector: Reflector,
     private readonly idempotency: IdempotencyService,
@@ -59,35 +58,37 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (!isValidIdempotencyKey(header)) {
       throw new ValidationFailedError([{ field: 'Idempotency-Key', problem: 'must be 1 to 255 printable ASCII characters' }]);
     }
-    const claim: IdempotencyClaim = { scope, key: header, hash: requestHash(req.body) };
-    const slot = `${scope}\u0000${header}`;
-    if (this.inFlight.has(slot)) throw new IdempotencyKeyInFlightError();
-    this.inFlight.add(slot);
-    return from(this.idempotency.find(scope, header)).pipe(
-      switchMap((stored) => {
-        if (stored) return of(this.replay(stored, claim, reply));
-        req.idempotencyClaim = claim;
-        return next.handle().pipe(catchError((err: unknown) => from(this.afterFailure(err, claim, reply))));
+    const hash = requestHash(req.body);
+    return from(this.idempotency.claim(scope, header, hash)).pipe(
+      switchMap((result) => {
+        if ('stored' in result) return of(this.replay(result.stored, hash, reply));
+        req.idempotencyClaim = result.claim;
+        return next.handle().pipe(catchError((err: unknown) => from(this.afterFailure(err, result.claim, reply))));
       }),
-      finalize(() => this.inFlight.delete(slot)),
     );
   }
 
-  private replay(stored: StoredAnswer, claim: IdempotencyClaim, reply: FastifyReply): unknown {
-    if (stored.hash !== claim.hash) throw new IdempotencyKeyReusedError();
+  private replay(stored: StoredAnswer, hash: string, reply: FastifyReply): unknown {
+    if (stored.hash !== hash) throw new IdempotencyKeyReusedError();
     reply.status(stored.status).header('Idempotent-Replayed', 'true');
     return stored.body;
   }
 
-  /** A refusal is stored and re-thrown; a lost race for the key replays the winner's answer. */
+  /** The key's answer if it has one by now (the first answer), else 409 in flight. */
+  private async replayOrInFlight(claim: IdempotencyClaim, reply: FastifyReply): Promise<unknown> {
+    const stored = await this.idempotency.find(claim.scope, claim.key);
+    if (stored) return this.replay(stored, claim.hash, reply);
+    throw new IdempotencyKeyInFlightError();
+  }
+
   private async afterFailure(err: unknown, claim: IdempotencyClaim, reply: FastifyReply): Promise<unknown> {
-    if (err instanceof IdempotencyKeyTakenError) {
-      const stored = await this.idempotency.find(claim.scope, claim.key);
-      if (stored) return this.replay(stored, claim, reply);
-      throw new IdempotencyKeyInFlightError();
-    }
+    if (err instanceof IdempotencyKeyTakenError) return this.replayOrInFlight(claim, reply);
     const answer = toErrorResponse(err);
-    if (answer.status < 500) await this.idempotency.recordAnswer(claim, answer.status, answer.body);
+    if (answer.status >= 500) {
+      await this.idempotency.release(claim).catch(() => undefined); // else the claim lapses with its lease
+      throw err;
+    }
+    if (!(await this.idempotency.recordAnswer(claim, answer.status, answer.body))) return this.replayOrInFlight(claim, reply);
     throw err;
   }
 }

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { OrderNotFoundError } from '../common/errors';
 import { lineTotal } from '../common/money';
+import { SqlPart } from '../database/sql-part';
 import { Tx } from '../database/transaction.service';
 import { ListOrdersQuery } from './dto/list-orders.query';
 import { OrderListRow, OrderPage, OrderResponse, orderListItem } from './dto/order.response';
@@ -95,20 +96,20 @@ export class OrderService {
   }
 
   /**
-   * Units of the product's lapsed orders (pending past their payment deadline). A locking read with
+   * The read of the product's lapsed order units (pending past their payment deadline; one row,
+   * `units`), as a part of the reservation's statement (StockService.reserve). A locking read with
    * SKIP LOCKED, exactly as for lapsed holds: an order whose payment is being settled right now is
    * not counted, and the orders counted stay locked until the caller's transaction ends, so none of
-   * them can be paid meanwhile (its payment then finds it expired). The caller holds the product's
-   * row lock. Raw SQL: it runs under a hot product's row lock on every reservation.
+   * them can be paid meanwhile (its payment then finds it expired). It runs under the product's
+   * row lock, in the statement that takes it, on every reservation.
    */
-  async lapsedUnits(tx: Tx, productId: number, now: Date): Promise<number> {
-    const rows: Array<{ units: string | number | null }> = await tx.manager.query(
-      `SELECT COALESCE(SUM(qty), 0) AS units FROM orders o
-        WHERE o.product_id = ? AND ${lapsedOrderSql('o')}
-        FOR UPDATE SKIP LOCKED`,
-      [productId, now],
-    );
-    return Number(rows[0]?.units ?? 0);
+  lapsedUnitsRead(productId: number, now: Date): SqlPart {
+    return {
+      sql: `SELECT COALESCE(SUM(qty), 0) AS units FROM orders o
+             WHERE o.product_id = ? AND ${lapsedOrderSql('o')}
+             FOR UPDATE SKIP LOCKED`,
+      params: [productId, now],
+    };
   }
 
   /** Products that have lapsed orders at `now`, for the expiry job. No locks. */

@@ -5,7 +5,7 @@ import { Tx } from '../database/transaction.service';
 import { HoldService } from '../hold/hold.service';
 import { OrderService } from '../order/order.service';
 import { MetricsService } from '../observability/metrics.service';
-import { allocate, availableUnits } from './availability';
+import { allocate } from './availability';
 import { ProductCacheService } from './cache/product-cache.service';
 import { Product } from './product.entity';
 
@@ -47,13 +47,28 @@ export class StockService {
    * Reserves `qtys` (one entry per hold to create) of a product: locks the product row, counts its
    * lapsed holds and lapsed orders (which stay locked), grants in order against what is available and adds the
    * granted units to `reserved`. Throws ProductNotFoundError. Nothing is written for a refusal.
+   *
+   * The lock and both lapsed reads are one statement (a UNION ALL of three locking reads, each row
+   * a share of what is available), so the row lock is held for two round trips only: this
+   * UPDATE and the caller's INSERT before the commit. Its `now` is read before the lock is
+   * granted: a hold lapsing while the lock is awaited is counted by the next batch.
    */
   async reserve(tx: Tx, productId: number, qtys: number[]): Promise<Reservation> {
-    const product = await this.lock(tx, productId);
     const now = new Date();
-    // Units of lapsed holds and of lapsed (unpaid past their deadline) orders are free at once.
-    const lapsed = (await this.holds.lapsedUnits(tx, productId, now)) + (await this.orders.lapsedUnits(tx, productId, now));
-    const { granted, seen } = allocate(availableUnits(product.stock, product.reserved, lapsed), qtys);
+    const holds = this.holds.lapsedUnitsRead(productId, now);
+    const orders = this.orders.lapsedUnitsRead(productId, now);
+    const rows = await this.measuredLock(tx, productId, () =>
+      tx.manager.query<Array<{ units: string | number }>>(
+        `(SELECT CAST(stock AS SIGNED) - CAST(reserved AS SIGNED) AS units FROM products WHERE id = ? FOR UPDATE)
+         UNION ALL (${holds.sql})
+         UNION ALL (${orders.sql})`,
+        [productId, ...holds.params, ...orders.params],
+      ),
+    );
+    // The two sums always give a row; the product's own row is missing when there is no product.
+    if (rows.length < 3) throw new ProductNotFoundError();
+    const available = rows.reduce((sum, r) => sum + Number(r.units), 0);
+    const { granted, seen } = allocate(available, qtys);
     const units = qtys.reduce((sum, qty, i) => (granted[i] ? sum + qty : sum), 0);
     if (units > 0) {
       await tx.manager.query('UPDATE products SET reserved = reserved + ?, updated_at = ? WHERE id = ?', [units, now, productId]);
@@ -98,21 +113,29 @@ export class StockService {
    * one is logged once the transaction has committed, never while the row is held.
    */
   async lock(tx: Tx, productId: number): Promise<Pick<Product, 'id' | 'stock' | 'reserved'>> {
+    const product = await this.measuredLock(tx, productId, () =>
+      tx.manager
+        .getRepository(Product)
+        .createQueryBuilder('p')
+        .select(['p.id', 'p.stock', 'p.reserved'])
+        .where('p.id = :productId', { productId })
+        .setLock('pessimistic_write')
+        .getOne(),
+    );
+    if (!product) throw new ProductNotFoundError();
+    return product;
+  }
+
+  /** Runs the statement that takes the product's row lock, measuring (and maybe logging) the wait. */
+  private async measuredLock<T>(tx: Tx, productId: number, statement: () => Promise<T>): Promise<T> {
     const started = process.hrtime.bigint();
-    const product = await tx.manager
-      .getRepository(Product)
-      .createQueryBuilder('p')
-      .select(['p.id', 'p.stock', 'p.reserved'])
-      .where('p.id = :productId', { productId })
-      .setLock('pessimistic_write')
-      .getOne();
+    const result = await statement();
     const waitMs = Number(process.hrtime.bigint() - started) / 1e6;
     this.metrics.stockLockWait(waitMs / 1000);
     if (waitMs >= this.config.stockLockWaitLogMs) {
       tx.afterCommit(() => this.logger.warn({ msg: 'stock.lock_wait', product_id: productId, wait_ms: Math.round(waitMs) }));
     }
-    if (!product) throw new ProductNotFoundError();
-    return product;
+    return result;
   }
 
   private refreshAfterCommit(tx: Tx, productId: number): void {

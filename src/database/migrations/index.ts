@@ -4,6 +4,7 @@ import { IdempotencyKeys1764000000002 } from './1764000000002-IdempotencyKeys';
 import { OrderTotalWidth1764000000003 } from './1764000000003-OrderTotalWidth';
 import { OrdersWithoutHoldForeignKey1764000000004 } from './1764000000004-OrdersWithoutHoldForeignKey';
 import { OrderPaymentWindow1764000000005 } from './1764000000005-OrderPaymentWindow';
+import { IdempotencyClaims1764000000006 } from './1764000000006-IdempotencyClaims';
 
 /** Every migration, in order: the schema changes only through these. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   OrderTotalWidth1764000000003,
   OrdersWithoutHoldForeignKey1764000000004,
   OrderPaymentWindow1764000000005,
+  IdempotencyClaims1764000000006,
 ];
