@@ -20,9 +20,10 @@ interface HoldRequest {
   qty: number;
   claim?: IdempotencyClaim;
   requestId?: string;
+  gone?: () => boolean;
 }
 
-type HoldOutcome = HoldResponse | InsufficientStockError | IdempotencyKeyTakenError;
+type HoldOutcome = HoldResponse | InsufficientStockError | IdempotencyKeyTakenError | BatcherCancelledError;
 
 /**
  * Placing a hold: product stock (StockService) → holds (HoldService) → the Idempotency-Key
@@ -66,7 +67,7 @@ export class PlaceHoldService {
     if (dto.qty > this.config.maxHoldQty) {
       throw new ValidationFailedError([{ field: 'qty', problem: `must not be greater than ${this.config.maxHoldQty}` }]);
     }
-    const request: HoldRequest = { qty: dto.qty, claim, requestId: currentRequestId() };
+    const request: HoldRequest = { qty: dto.qty, claim, requestId: currentRequestId(), gone };
     let outcome: HoldOutcome;
     try {
       outcome = await this.batcher.submit(dto.product_id, request, gone);
@@ -75,6 +76,7 @@ export class PlaceHoldService {
       throw this.admissionError(dto, err);
     }
     if (outcome instanceof IdempotencyKeyTakenError) throw outcome;
+    if (outcome instanceof BatcherCancelledError) throw this.admissionError(dto, outcome);
     if (outcome instanceof InsufficientStockError) {
       this.rejected(dto, 'insufficient_stock', outcome.available);
       throw outcome;
@@ -122,6 +124,7 @@ export class PlaceHoldService {
       if (live.length === 0) return requests.map(() => new IdempotencyKeyTakenError());
       try {
         const outcomes = await this.reserveInOneTransaction(productId, live);
+        await this.endAbandoned(productId, live, outcomes);
         const byRequest = new Map(live.map((r, i) => [r, outcomes[i]]));
         return requests.map((r) => byRequest.get(r) ?? new IdempotencyKeyTakenError());
       } catch (err) {
@@ -130,6 +133,38 @@ export class PlaceHoldService {
         const still = await this.idempotency.stillClaimed(claims);
         for (const c of claims) if (!still.has(c)) lost.add(c);
       }
+    }
+  }
+
+  /**
+   * Holds granted to clients that left while their batch ran are ended at once, before anyone
+   * could hear of them, and their units return to the sale (instead of staying locked for
+   * HOLD_TTL_SECONDS); their requests answer 503 to nobody (counted as rejected: `client_gone`). A hold with an Idempotency-Key is kept:
+   * its key's answer is stored, and the client's retry gets it. Checked after the commit, the last
+   * moment before the answer is written.
+   */
+  private async endAbandoned(productId: number, requests: HoldRequest[], outcomes: HoldOutcome[]): Promise<void> {
+    // Let the event loop take in the I/O already waiting (a client's closed connection among it)
+    // before looking: the commit's answer may have been read ahead of it.
+    await new Promise((resolve) => setImmediate(resolve));
+    const abandoned = requests.flatMap((r, i) => {
+      const outcome = outcomes[i];
+      return !r.claim && !(outcome instanceof Error) && r.gone?.() ? [i] : [];
+    });
+    if (abandoned.length === 0) return;
+    const ids = abandoned.map((i) => (outcomes[i] as HoldResponse).id);
+    try {
+      const ended = await this.transactions.run(async (tx) => {
+        await this.stock.lock(tx, productId);
+        const done = await this.holds.endAbandoned(tx, ids, new Date());
+        if (done.units > 0) await this.stock.release(tx, productId, done.units);
+        return done;
+      });
+      for (const i of abandoned) outcomes[i] = new BatcherCancelledError();
+      this.logger.log({ msg: 'hold.abandoned', product_id: productId, holds: ended.holds, units: ended.units });
+    } catch (err) {
+      // They stay granted and lapse with their TTL.
+      this.logger.warn({ msg: 'hold.abandon_failed', product_id: productId, err: err instanceof Error ? err.message : String(err) });
     }
   }
 

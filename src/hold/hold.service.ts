@@ -104,6 +104,23 @@ export class HoldService {
     return { holds: ids.length, units: claimed.reduce((sum, h) => sum + Number(h.qty), 0) };
   }
 
+  /**
+   * Ends these holds at `now` because nobody will use them (their clients left before hearing of
+   * them): marks the ones still `active` expired, with `expires_at` now, and returns what it ended.
+   * A hold converted meanwhile is left alone. The caller holds the product's row lock and returns
+   * the units to it.
+   */
+  async endAbandoned(tx: Tx, ids: number[], now: Date): Promise<ExpiredHolds> {
+    if (ids.length === 0) return { holds: 0, units: 0 };
+    const claimed: Array<{ id: number | string; qty: number | string }> = await tx.manager.query(
+      `SELECT id, qty FROM holds WHERE id IN (?) AND status = 'active' FOR UPDATE`,
+      [ids],
+    );
+    if (claimed.length === 0) return { holds: 0, units: 0 };
+    await tx.manager.query(`UPDATE holds SET status = 'expired', expires_at = ? WHERE id IN (?)`, [now, claimed.map((h) => Number(h.id))]);
+    return { holds: claimed.length, units: claimed.reduce((sum, h) => sum + Number(h.qty), 0) };
+  }
+
   /** The hold as stored. Throws HoldNotFoundError. */
   async findOne(id: number): Promise<Hold> {
     const hold = await this.holds.findOneBy({ id });
