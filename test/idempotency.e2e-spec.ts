@@ -129,6 +129,29 @@ describe('Idempotency-Key on POST /api/holds and POST /api/orders', () => {
     expect(Number(n)).toBe(0);
   });
 
+  it('a claim left by a request that died blocks its key with 409 only until its lease ends; then the retry runs', async () => {
+    const p = await make.makeProduct({ stock: 5 });
+    const claimRow = (key: string, until: Date) =>
+      t.dataSource.query(
+        'INSERT INTO idempotency_keys (scope, idem_key, request_hash, claim_token, claimed_until, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        ['holds', key, 'z'.repeat(64), 'd'.repeat(32), until, new Date(until.getTime() - 60_000)],
+      );
+    const live = newKey();
+    await claimRow(live, new Date(Date.now() + 30_000));
+    const blocked = await hold(live, { product_id: p.id, qty: 1 }).expect(409);
+    expect(blocked.body.error).toBe('idempotency_key_in_flight');
+    expect(await holdsOf(p.id)).toBe(0);
+
+    const dead = newKey();
+    await claimRow(dead, new Date(Date.now() - 1));
+    const ran = await hold(dead, { product_id: p.id, qty: 2 }).expect(201);
+    expect(ran.headers['idempotent-replayed']).toBeUndefined();
+    const again = await hold(dead, { product_id: p.id, qty: 2 }).expect(201);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toEqual(ran.body);
+    expect(await holdsOf(p.id)).toBe(1);
+  });
+
   it('one key sent to two instances at once still makes one hold, and every recorded key has its hold', async () => {
     const second = await startTestApp(DB, { AVAILABILITY_CACHE_TTL_MS: '0' }, { fresh: false });
     try {
