@@ -7,19 +7,30 @@
  *
  * BENCH_COMPARE_NODE=/path/to/node runs every set twice, alternating between the project's Node
  * and that binary (so both see the same noise of a shared machine), and reports both side by side.
+ * BENCH_COMPARE_MAIN=/path/to/other/dist/main.js does the same between this build and another one
+ * (an earlier commit built in a worktree): before and after, from one command. BENCH_STAMPEDE=0
+ * leaves out (d), the stampede (20,000 holds, a third of the clients giving up and retrying).
  */
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { connectDb, createProduct, dropDatabase, startService } from './service';
-import { Figures, hotHolds, productReads, race } from './scenarios';
+import { Figures, hotHolds, productReads, race, stampedeRun } from './scenarios';
 
 const DATABASE = process.env.BENCH_DB_NAME ?? 'flash_sale_bench';
 const RUNS = Number(process.env.BENCH_RUNS ?? 1);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const OUT = join(__dirname, 'results');
 const COMPARE_NODE = process.env.BENCH_COMPARE_NODE;
+const COMPARE_MAIN = process.env.BENCH_COMPARE_MAIN;
+
+/** What one set runs: a runtime and a built entry point. */
+interface Variant {
+  label: string;
+  node: string;
+  main?: string;
+}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -28,9 +39,9 @@ function median(values: number[]): number {
 }
 
 /** One set of the three scenarios on a fresh database and a fresh service. */
-async function runOnce(node: string): Promise<Figures[]> {
+async function runOnce(variant: Variant): Promise<Figures[]> {
   await dropDatabase(DATABASE);
-  const service = await startService(DATABASE, { DB_POOL_SIZE: process.env.DB_POOL_SIZE ?? '20' }, node);
+  const service = await startService(DATABASE, { DB_POOL_SIZE: process.env.DB_POOL_SIZE ?? '20' }, variant.node, variant.main);
   const db = await connectDb(DATABASE);
   try {
     const readProduct = await createProduct(db, 'Read product', 100);
@@ -39,6 +50,7 @@ async function runOnce(node: string): Promise<Figures[]> {
     out.push(await hotHolds(service, db, 64, DURATION));
     out.push(await hotHolds(service, db, 256, DURATION));
     out.push(await race(service, db, 1000, 2000));
+    if (process.env.BENCH_STAMPEDE !== '0') out.push(await stampedeRun(service, db));
     return out;
   } finally {
     await db.end();
@@ -66,6 +78,7 @@ function combine(runs: Figures[][]): Figures[] {
       errors: all.reduce((s, f) => s + f.errors, 0),
       timeouts: all.reduce((s, f) => s + f.timeouts, 0),
       checks: all.flatMap((f) => f.checks),
+      extra: first.extra && Object.fromEntries(Object.keys(first.extra).map((k) => [k, median(all.map((f) => f.extra?.[k] ?? 0))])),
     };
   });
 }
@@ -97,26 +110,31 @@ function table(results: Figures[], runs: number, env: Record<string, string | nu
   const lines = [
     `Machine: ${env.cores} × ${env.cpu}, ${env.memory_gib} GiB, Node ${env.node}, ${env.database}; service, database and load generator on the same machine. Medians of ${runs} run(s), ${DURATION} s each (commit ${env.commit}, ${env.date}).`,
     '',
-    '| scenario | connections | req/s | p50 ms | p99 ms | answers (all runs) | errors | checks |',
-    '| --- | ---: | ---: | ---: | ---: | --- | ---: | --- |',
+    '| scenario | connections | req/s | p50 ms | p99 ms | answers (all runs) | errors | checks | more |',
+    '| --- | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |',
   ];
   for (const f of results) {
     const answers = Object.entries(f.status)
       .map(([code, n]) => `${n} × ${code}`)
       .join(', ');
     const ok = f.checks.every((c) => c.ok) ? 'pass' : 'FAIL';
-    lines.push(`| ${f.scenario} | ${f.connections} | ${f.rps} | ${f.p50_ms} | ${f.p99_ms} | ${answers} | ${f.errors + f.timeouts} | ${ok} |`);
+    const more = Object.entries(f.extra ?? {})
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    lines.push(`| ${f.scenario} | ${f.connections} | ${f.rps} | ${f.p50_ms} | ${f.p99_ms} | ${answers} | ${f.errors + f.timeouts} | ${ok} | ${more} |`);
   }
   return lines.join('\n') + '\n';
 }
 
 async function main(): Promise<void> {
-  const nodes = [process.execPath, ...(COMPARE_NODE ? [COMPARE_NODE] : [])];
-  const runs = new Map<string, Figures[][]>(nodes.map((n) => [n, []]));
+  const variants: Variant[] = [{ label: 'this build', node: process.execPath }];
+  if (COMPARE_NODE) variants.push({ label: `this build on ${nodeVersion(COMPARE_NODE)}`, node: COMPARE_NODE });
+  if (COMPARE_MAIN) variants.push({ label: `the build at ${COMPARE_MAIN}`, node: process.execPath, main: COMPARE_MAIN });
+  const runs = new Map<Variant, Figures[][]>(variants.map((v) => [v, []]));
   for (let i = 0; i < RUNS; i++) {
-    for (const node of nodes) {
-      process.stdout.write(`run ${i + 1} of ${RUNS} on Node ${nodeVersion(node)}…\n`);
-      runs.get(node)!.push(await runOnce(node));
+    for (const variant of variants) {
+      process.stdout.write(`run ${i + 1} of ${RUNS}: ${variant.label}, Node ${nodeVersion(variant.node)}…\n`);
+      runs.get(variant)!.push(await runOnce(variant));
     }
   }
   const db = await connectDb('mysql');
@@ -127,13 +145,15 @@ async function main(): Promise<void> {
   const failed: string[] = [];
   const json: Record<string, unknown>[] = [];
   let md = '';
-  for (const node of nodes) {
-    const results = combine(runs.get(node)!);
-    const nodeEnv = { ...env, node: nodeVersion(node) };
-    json.push({ machine: nodeEnv, runs: RUNS, duration_s: DURATION, results, each_run: runs.get(node) });
-    md += (md ? '\n' : '') + table(results, RUNS, nodeEnv);
+  for (const variant of variants) {
+    const results = combine(runs.get(variant)!);
+    const nodeEnv = { ...env, node: nodeVersion(variant.node), build: variant.label };
+    json.push({ machine: nodeEnv, runs: RUNS, duration_s: DURATION, results, each_run: runs.get(variant) });
+    md += (md ? '\n' : '') + (variants.length > 1 ? `**${variant.label}**\n\n` : '') + table(results, RUNS, nodeEnv);
     failed.push(
-      ...results.flatMap((f) => f.checks.filter((c) => !c.ok).map((c) => `${nodeEnv.node} ${f.scenario} (${f.connections}): ${c.name}: ${c.detail}`)),
+      ...results.flatMap((f) =>
+        f.checks.filter((c) => !c.ok).map((c) => `${variant.label} (Node ${nodeEnv.node}) ${f.scenario} (${f.connections}): ${c.name}: ${c.detail}`),
+      ),
     );
   }
   writeFileSync(join(OUT, 'latest.json'), JSON.stringify(json.length === 1 ? json[0] : json, null, 2) + '\n');

@@ -14,6 +14,7 @@ export const DB = {
 
 export interface Service {
   url: string;
+  pid: number;
   stop: () => Promise<void>;
 }
 
@@ -59,12 +60,13 @@ async function waitHealthy(url: string, child: ChildProcess, stderr: () => strin
 
 /**
  * Starts the built service (`dist/main.js`) on a free port against the bench database: holds live
- * an hour (nothing expires during a run). `node` is the runtime binary (the bench's own by default).
+ * an hour (nothing expires during a run). `node` is the runtime binary (the bench's own by default),
+ * `main` the built entry point (this checkout's by default).
  */
-export async function startService(database: string, env: Record<string, string> = {}, node = process.execPath): Promise<Service> {
+export async function startService(database: string, env: Record<string, string> = {}, node = process.execPath, main = MAIN): Promise<Service> {
   const port = await freePort();
   let stderr = '';
-  const child = spawn(node, [MAIN], {
+  const child = spawn(node, [main], {
     env: {
       ...process.env,
       DB_NAME: database,
@@ -92,7 +94,7 @@ export async function startService(database: string, env: Record<string, string>
     await exited;
     clearTimeout(timer);
   };
-  return { url, stop };
+  return { url, pid: child.pid as number, stop };
 }
 
 /**

@@ -35,6 +35,7 @@ export interface StampedeResult {
   broken: string[];
   durationMs: number;
   answeredPerSecond: number;
+  p50GrantedMs: number;
   p99GrantedMs: number;
   shedShare: number;
   peakRssMb: number | undefined;
@@ -81,6 +82,7 @@ export async function stampede(o: StampedeOptions): Promise<StampedeResult> {
     broken: [],
     durationMs: 0,
     answeredPerSecond: 0,
+    p50GrantedMs: 0,
     p99GrantedMs: 0,
     shedShare: 0,
     peakRssMb: undefined,
@@ -184,6 +186,7 @@ export async function stampede(o: StampedeOptions): Promise<StampedeResult> {
   agent.destroy();
   const answered = Object.values(result.status).reduce((a, b) => a + b, 0);
   result.answeredPerSecond = Math.round(answered / (result.durationMs / 1000));
+  result.p50GrantedMs = Math.round(percentile(grantedMs, 50));
   result.p99GrantedMs = Math.round(percentile(grantedMs, 99));
   result.shedShare = answered ? (result.status[503] ?? 0) / answered : 0;
   result.peakRssMb = peak === undefined ? undefined : Math.round(peak);

@@ -132,10 +132,14 @@ describe('Idempotency-Key on POST /api/holds and POST /api/orders', () => {
   it('a claim left by a request that died blocks its key with 409 only until its lease ends; then the retry runs', async () => {
     const p = await make.makeProduct({ stock: 5 });
     const claimRow = (key: string, until: Date) =>
-      t.dataSource.query(
-        'INSERT INTO idempotency_keys (scope, idem_key, request_hash, claim_token, claimed_until, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-        ['holds', key, 'z'.repeat(64), 'd'.repeat(32), until, new Date(until.getTime() - 60_000)],
-      );
+      t.dataSource.query('INSERT INTO idempotency_keys (scope, idem_key, request_hash, claim_token, claimed_until, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
+        'holds',
+        key,
+        'z'.repeat(64),
+        'd'.repeat(32),
+        until,
+        new Date(until.getTime() - 60_000),
+      ]);
     const live = newKey();
     await claimRow(live, new Date(Date.now() + 30_000));
     const blocked = await hold(live, { product_id: p.id, qty: 1 }).expect(409);
