@@ -18,8 +18,6 @@ function driverError(err: unknown): DriverErrorLike | undefined {
 const ER_DUP_ENTRY = 1062;
 const ER_LOCK_WAIT_TIMEOUT = 1205;
 const ER_LOCK_DEADLOCK = 1213;
-/** MySQL 8's answer to NOWAIT on a locked row; MariaDB answers 1205 instead. */
-const ER_LOCK_NOWAIT = 3572;
 
 /** Deadlock or lock-wait timeout: the whole transaction may be rolled back and run again. */
 export function retryReason(err: unknown): 'deadlock' | 'lock_wait_timeout' | undefined {
@@ -31,12 +29,6 @@ export function retryReason(err: unknown): 'deadlock' | 'lock_wait_timeout' | un
 
 export function isDuplicateKey(err: unknown): boolean {
   return driverError(err)?.errno === ER_DUP_ENTRY;
-}
-
-/** A NOWAIT locking read met a row another transaction holds. */
-export function isLockNotAvailable(err: unknown): boolean {
-  const errno = driverError(err)?.errno;
-  return errno === ER_LOCK_NOWAIT || errno === ER_LOCK_WAIT_TIMEOUT;
 }
 
 const CONNECTION_CODES = new Set([
