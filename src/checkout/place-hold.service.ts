@@ -131,6 +131,7 @@ export class PlaceHoldService {
         if (!(err instanceof IdempotencyKeyTakenError)) throw err;
         const claims = live.flatMap((r) => (r.claim ? [r.claim] : []));
         const still = await this.idempotency.stillClaimed(claims);
+        if (still.size === claims.length) throw err; // none lost: not a take-over, do not loop
         for (const c of claims) if (!still.has(c)) lost.add(c);
       }
     }
