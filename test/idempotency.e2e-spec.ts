@@ -1,4 +1,6 @@
+import { TransactionService } from '../src/database/transaction.service';
 import { IdempotencyPurgeJob } from '../src/idempotency/idempotency-purge.job';
+import { IdempotencyKeyTakenError, IdempotencyService } from '../src/idempotency/idempotency.service';
 import { factories } from './factories';
 import { startTestApp, TestApp } from './helpers/test-app';
 
@@ -154,6 +156,30 @@ describe('Idempotency-Key on POST /api/holds and POST /api/orders', () => {
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.body).toEqual(ran.body);
     expect(await holdsOf(p.id)).toBe(1);
+  });
+
+  it("an effect whose claim was taken over meanwhile rolls back: only the claim's holder can answer its key", async () => {
+    const idempotency = t.app.get(IdempotencyService);
+    const transactions = t.app.get(TransactionService);
+    const p = await make.makeProduct({ stock: 5 });
+    const key = newKey();
+    const claimed = await idempotency.claim('holds', key, 'h'.repeat(64));
+    if (!('claim' in claimed)) throw new Error('expected a fresh claim');
+    // Its lease lapses and another request takes the key over (as after a long stall).
+    await t.dataSource.query('UPDATE idempotency_keys SET claimed_until = ? WHERE scope = ? AND idem_key = ?', [new Date(Date.now() - 1), 'holds', key]);
+    const other = await idempotency.claim('holds', key, 'h'.repeat(64));
+    if (!('claim' in other)) throw new Error('expected the take-over to claim the key');
+    await expect(
+      transactions.run(async (tx) => {
+        await tx.manager.query('UPDATE products SET reserved = reserved + 1 WHERE id = ?', [p.id]);
+        await idempotency.fill(tx, [{ claim: claimed.claim, status: 201, body: { stale: true } }]);
+      }),
+    ).rejects.toBeInstanceOf(IdempotencyKeyTakenError);
+    expect(await available(p.id)).toBe(5); // the effect rolled back with its fill
+    await expect(idempotency.recordAnswer(claimed.claim, 409, { stale: true })).resolves.toBe(false);
+    await expect(idempotency.stillClaimed([claimed.claim, other.claim])).resolves.toEqual(new Set([other.claim]));
+    await transactions.run((tx) => idempotency.fill(tx, [{ claim: other.claim, status: 201, body: { fresh: true } }]));
+    await expect(idempotency.find('holds', key)).resolves.toEqual({ hash: 'h'.repeat(64), status: 201, body: { fresh: true } });
   });
 
   it('one key sent to two instances at once still makes one hold, and every recorded key has its hold', async () => {
