@@ -130,6 +130,35 @@ describe.each([
     }
   });
 
+  it('refreshes a later page of the list that shows the product after a hold commits', async () => {
+    const ttl = 30_000;
+    const t = await start(ttl);
+    const make = factories(t.dataSource);
+    const first = await make.makeProduct({ stock: 10 });
+    await make.makeProduct({ stock: 10 });
+    const p = await make.makeProduct({ stock: 10 });
+    const path = `/api/products?limit=1&after_id=${first.id + 1}`;
+    const listed = async () => {
+      const res = await t.http().get(path).expect(200);
+      expect((res.body.data as Array<{ id: number }>).map((x) => x.id)).toEqual([p.id]);
+      return (res.body.data as Array<{ available: number }>)[0].available;
+    };
+    const primedAt = Date.now();
+    expect(await listed()).toBe(10);
+    await t.http().post('/api/holds').send({ product_id: p.id, qty: 4 }).expect(201);
+    // As above: a 6 seen before primedAt + TTL can only come from the refresh the commit asked for.
+    for (;;) {
+      const seen = await timed(listed);
+      expect([10, 6]).toContain(seen.value);
+      if (seen.value === 6) {
+        expect(seen.done).toBeLessThan(primedAt + ttl);
+        break;
+      }
+      if (seen.done >= primedAt + ttl) throw new Error('the page still showed the value cached before the hold when its TTL ran out');
+      await sleep(10);
+    }
+  });
+
   it('with TTL 0 every read is the truth at once', async () => {
     const t = await start(0);
     const p = await factories(t.dataSource).makeProduct({ stock: 10 });

@@ -170,6 +170,9 @@ describe('the OpenAPI document: valid, and every route and status it lists answe
 
     const p = await factories(t.dataSource).makeProduct({ stock: 5, price: '9999999999.99' });
     await hit('get', '/api/products');
+    await hit('get', '/api/products', { path: `/api/products?limit=1&after_id=0` });
+    await hit('get', '/api/products', { path: `/api/products?limit=200&after_id=${p.id}` });
+    await hit('get', '/api/products', { path: '/api/products?limit=0&page=2' });
     await hit('get', '/api/products/{id}', { path: `/api/products/${p.id}` });
     await hit('get', '/api/products/{id}', { path: '/api/products/01' });
     await hit('get', '/api/products/{id}', { path: `/api/products/${MAX_ID}` });
@@ -240,6 +243,9 @@ describe('the OpenAPI document: valid, and every route and status it lists answe
     await proxy.down();
     await hit('get', '/health');
     await hit('get', '/api/products');
+    await hit('get', '/api/products', { path: `/api/products?limit=1&after_id=0` });
+    await hit('get', '/api/products', { path: `/api/products?limit=200&after_id=${p.id}` });
+    await hit('get', '/api/products', { path: '/api/products?limit=0&page=2' });
     await hit('get', '/api/products/{id}', { path: `/api/products/${p.id}` });
     await hit('post', '/api/products', { body: { name: 'Down', price: '1.00', stock: 1 }, headers: admin });
     await hit('patch', '/api/products/{id}', { path: `/api/products/${p.id}`, body: { restock: 1 }, headers: admin });

@@ -45,6 +45,18 @@ export function parseId(raw: string, field: string): number {
   return value;
 }
 
+const QUERY_DIGITS = /^(0|[1-9]\d{0,15})$/;
+
+/**
+ * A query-string integer of the listings: plain decimal digits without a leading zero, from `min`
+ * to `max`; undefined for anything else (`01`, `1e3`, `-1`, ` 1`).
+ */
+export function queryInteger(raw: string, min: number, max: number): number | undefined {
+  if (!QUERY_DIGITS.test(raw)) return undefined;
+  const value = Number(raw);
+  return Number.isSafeInteger(value) && value >= min && value <= max ? value : undefined;
+}
+
 @Injectable()
 export class ParseIdPipe implements PipeTransform<string, number> {
   transform(value: string, metadata: ArgumentMetadata): number {

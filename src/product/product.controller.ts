@@ -1,15 +1,23 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, UseInterceptors } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Injectable, Param, Patch, PipeTransform, Post, Query, UseInterceptors } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { AdminDisabledError, ProductNotFoundError, ServiceUnavailableError, UnauthorizedError, ValidationFailedError } from '../common/errors';
 import { ADMIN_SECURITY, ApiErrors, ApiIdParam, BODY_ERRORS } from '../http/openapi';
 import { AdminOnly } from '../http/route-auth';
-import { ParseIdPipe } from '../http/validation';
+import { MAX_ID, ParseIdPipe } from '../http/validation';
 import { ProductCacheInterceptor } from './cache/product-cache.interceptor';
 import { CreateProductDto } from './dto/create-product.dto';
-import { ProductListResponse, ProductResponse, toProductList } from './dto/product.response';
+import { DEFAULT_PRODUCT_PAGE_SIZE, ListProductsQuery, MAX_PRODUCT_PAGE_SIZE, parseListProductsQuery } from './dto/list-products.query';
+import { ProductListResponse, ProductResponse } from './dto/product.response';
 import { RestockProductDto } from './dto/restock-product.dto';
 import { ProductAdminService } from './product-admin.service';
 import { ProductService } from './product.service';
+
+@Injectable()
+class ListProductsQueryPipe implements PipeTransform<Record<string, unknown>, ListProductsQuery> {
+  transform(query: Record<string, unknown>): ListProductsQuery {
+    return parseListProductsQuery(query ?? {});
+  }
+}
 
 @ApiTags('products')
 @ApiErrors(new ServiceUnavailableError())
@@ -22,9 +30,22 @@ export class ProductController {
 
   @Get()
   @UseInterceptors(ProductCacheInterceptor)
+  // Each parameter at most once, plain decimal digits; anything else is 400 (parseListProductsQuery).
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: MAX_PRODUCT_PAGE_SIZE, default: DEFAULT_PRODUCT_PAGE_SIZE },
+  })
+  @ApiQuery({
+    name: 'after_id',
+    required: false,
+    schema: { type: 'integer', minimum: 0, maximum: MAX_ID, default: 0 },
+    description: "keyset cursor: the previous page's next_after_id",
+  })
   @ApiOkResponse({ type: ProductListResponse, description: 'May lag by up to AVAILABILITY_CACHE_TTL_MS.' })
-  async list(): Promise<ProductListResponse> {
-    return toProductList(await this.products.findAll());
+  @ApiErrors(new ValidationFailedError([]))
+  list(@Query(ListProductsQueryPipe) query: ListProductsQuery): Promise<ProductListResponse> {
+    return this.products.page(query);
   }
 
   @Get(':id')

@@ -5,7 +5,8 @@ import { ProductNotFoundError } from '../common/errors';
 import { Tx } from '../database/transaction.service';
 import { lapsedHoldSql } from '../hold/hold-lapse';
 import { lapsedOrderSql } from '../order/order-lapse';
-import { ProductResponse, ProductRow, toProductResponse } from './dto/product.response';
+import { ListProductsQuery } from './dto/list-products.query';
+import { ProductListResponse, ProductResponse, ProductRow, toProductResponse } from './dto/product.response';
 import { Product } from './product.entity';
 
 /**
@@ -40,7 +41,22 @@ export class ProductService {
     return toProductResponse(rows[0]);
   }
 
-  /** Every product with its availability, in one statement. No locks. */
+  /**
+   * One page of products with their availability, in one statement whatever the page size.
+   * Keyset pagination on the primary key (`id > after_id ORDER BY id LIMIT limit + 1`; the extra
+   * row says whether a next page exists): stable while products are added. No locks.
+   */
+  async page(query: ListProductsQuery): Promise<ProductListResponse> {
+    const rows: ProductRow[] = await this.dataSource.query(`${SELECT_PRODUCTS} WHERE p.id > ? ORDER BY p.id LIMIT ?`, [
+      ...lapseParams(new Date()),
+      query.afterId,
+      query.limit + 1,
+    ]);
+    const data = rows.slice(0, query.limit).map(toProductResponse);
+    return { data, next_after_id: rows.length > query.limit ? data[data.length - 1].id : null };
+  }
+
+  /** Every product with its availability, in one statement (the metrics' gauges). No locks. */
   async findAll(): Promise<ProductResponse[]> {
     const rows: ProductRow[] = await this.dataSource.query(`${SELECT_PRODUCTS} ORDER BY p.id`, lapseParams(new Date()));
     return rows.map(toProductResponse);

@@ -1,5 +1,5 @@
 import { FieldProblem, ValidationFailedError } from '../../common/errors';
-import { MAX_ID } from '../../http/validation';
+import { MAX_ID, queryInteger as integer } from '../../http/validation';
 import { ORDER_STATUSES, OrderStatus } from '../order-status';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -12,14 +12,6 @@ export interface ListOrdersQuery {
   refundDue?: boolean;
   limit: number;
   afterId: number;
-}
-
-const DIGITS = /^(0|[1-9]\d{0,15})$/;
-
-function integer(raw: string, min: number, max: number): number | undefined {
-  if (!DIGITS.test(raw)) return undefined;
-  const value = Number(raw);
-  return Number.isSafeInteger(value) && value >= min && value <= max ? value : undefined;
 }
 
 /**

@@ -2,12 +2,15 @@ import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
 import { APP_CONFIG, AppConfig } from '../../config/config';
-import { toProductList } from '../dto/product.response';
+import { ListProductsQuery } from '../dto/list-products.query';
 import { ProductService } from '../product.service';
 import { REDIS_COMMAND_TIMEOUT_MS } from '../../cache/cache-stores';
 
 /** Commits within this window share one refresh of a product's cached availability. */
 const REFRESH_DELAY_MS = 20;
+
+/** Pages of the product list this instance refreshes after commits (the most recently read ones). */
+const MAX_TRACKED_PAGES = 256;
 
 type Loader<T> = () => Promise<T>;
 
@@ -27,9 +30,11 @@ function withTimeout<T>(work: Promise<T>, fallback: T, remote: boolean): Promise
  * - An entry lives at most the TTL counted from the moment its database read started, so what it
  *   shows never lags the truth by more than the TTL; it is one row read, so `0 <= available <= stock`.
  * - Concurrent misses for one key share one database read (single flight per instance).
- * - After a transaction that moved a product's stock commits, the product's entry and the list
- *   are re-read and overwritten (not dropped), so reads keep hitting during a burst of holds;
- *   commits within REFRESH_DELAY_MS share one re-read.
+ * - After a transaction that moved a product's stock commits, the product's entry and the pages
+ *   of the list that may show it are re-read and overwritten (not dropped), so reads keep hitting
+ *   during a burst of holds; commits within REFRESH_DELAY_MS share one re-read. The pages are the
+ *   ones this instance has read within the TTL (at most MAX_TRACKED_PAGES); any other page's entry
+ *   simply ends with its TTL.
  * - A cache that fails or is slow (Redis gone) is treated as a miss: reads go to the database.
  */
 @Injectable()
@@ -37,6 +42,8 @@ export class ProductCacheService implements OnModuleDestroy {
   private readonly logger = new Logger('cache');
   private readonly inflight = new Map<string, Promise<unknown>>();
   private readonly scheduled = new Map<string, NodeJS.Timeout>();
+  /** Page keys read lately, oldest first, with their query and when they were last read. */
+  private readonly pages = new Map<string, { query: ListProductsQuery; readAt: number }>();
   private readonly prefix: string;
   private readonly remote: boolean;
   private closed = false;
@@ -58,8 +65,13 @@ export class ProductCacheService implements OnModuleDestroy {
     return `${this.prefix}product:${id}`;
   }
 
-  listKey(): string {
-    return `${this.prefix}products`;
+  /** The key of one page of the list; the page is remembered so that commits refresh it. */
+  pageKey(query: ListProductsQuery): string {
+    const key = `${this.prefix}products:${query.afterId}:${query.limit}`;
+    this.pages.delete(key);
+    this.pages.set(key, { query, readAt: Date.now() });
+    if (this.pages.size > MAX_TRACKED_PAGES) this.pages.delete(this.pages.keys().next().value!);
+    return key;
   }
 
   /** The cached value of `key`, or the loader's (one loader call for all concurrent misses). */
@@ -74,11 +86,18 @@ export class ProductCacheService implements OnModuleDestroy {
     return started ?? this.load(key, loader);
   }
 
-  /** A transaction that moved this product's stock has committed: re-read its entry and the list. */
+  /**
+   * A transaction that moved this product's stock has committed: re-read its entry and the pages
+   * read within the TTL that may show it (those starting before it).
+   */
   changed(productId: number): void {
     if (!this.enabled || this.closed) return;
     this.schedule(this.productKey(productId), () => this.products.findOne(productId));
-    this.schedule(this.listKey(), async () => toProductList(await this.products.findAll()));
+    const since = Date.now() - this.config.availabilityCacheTtlMs;
+    for (const [key, { query, readAt }] of this.pages) {
+      if (readAt < since) this.pages.delete(key);
+      else if (query.afterId < productId) this.schedule(key, () => this.products.page(query));
+    }
   }
 
   onModuleDestroy(): void {

@@ -57,8 +57,8 @@ export function toProductResponse(row: ProductRow): ProductResponse {
 export class ProductListResponse {
   @ApiProperty({ type: [ProductResponse] })
   data: ProductResponse[];
-}
 
-export function toProductList(products: ProductResponse[]): ProductListResponse {
-  return { data: products };
+  /** The cursor of the next page (`after_id`), or null when no product follows this page. */
+  @ApiProperty({ ...ID_SCHEMA, nullable: true, example: 50 })
+  next_after_id: number | null;
 }
