@@ -2,17 +2,37 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { TransactionService, Tx } from '../database/transaction.service';
-import { ExpiredHolds, HoldService } from '../hold/hold.service';
+import { ExpiredHolds, HoldCursor, HoldService } from '../hold/hold.service';
 import { MetricsService } from '../observability/metrics.service';
 import { ExpiredOrders, OrderService } from '../order/order.service';
 import { StockService } from '../product/stock.service';
 
 const SWEEP_BATCH = 500;
 
+/** Rows one purge statement deletes (and converted holds one step checks against their orders). */
+const PURGE_CHUNK = 1000;
+/** Longest one sweep spends deleting ended holds; a bigger backlog waits for the next sweeps. */
+const PURGE_BUDGET_MS = 500;
+
+const DAY_MS = 86_400_000;
+
+/** The retention purge's bounds; the defaults are PURGE_CHUNK and PURGE_BUDGET_MS (tests use small chunks). */
+export interface PurgeBounds {
+  chunk?: number;
+  budgetMs?: number;
+}
+
+export interface PurgedHolds {
+  holds: number;
+  /** Nothing older than the retention was left when the purge stopped (false: out of time). */
+  done: boolean;
+}
+
 /**
  * Expiring holds and unpaid orders: holds (HoldService) or orders (OrderService) → stock
  * (StockService). Marks lapsed holds as `expired` and
- * returns their units to the product.
+ * returns their units to the product. Then deletes holds that ended more than
+ * HOLD_RETENTION_DAYS ago, in bounded chunks (purgeEnded).
  * Availability never waits for it (lapsed holds already count as free); it keeps the tables
  * tidy and the lapsed sums short. Safe with any number of instances sweeping at once.
  */
@@ -21,6 +41,8 @@ export class HoldExpiryJob {
   private readonly logger = new Logger('hold-expiry');
   private lastRunAt = 0;
   private running = false;
+  /** Where the purge of converted holds goes on from (they may wait on orders still pending). */
+  private convertedCursor: HoldCursor | undefined;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -45,6 +67,7 @@ export class HoldExpiryJob {
     try {
       await this.sweep();
       await this.sweepOrders();
+      await this.purgeEnded();
     } catch (err) {
       this.logger.warn({ msg: 'hold.sweep_failed', err: err instanceof Error ? err.message : String(err) });
     } finally {
@@ -92,6 +115,54 @@ export class HoldExpiryJob {
       );
     }
     return total;
+  }
+
+  /**
+   * Deletes holds that ended more than HOLD_RETENTION_DAYS before `now`: `expired` ones (as
+   * stored: a lapsed hold still `active` waits for the sweep to release its units) by their
+   * `expires_at`, and `converted` ones whose order is final (paid, cancelled or expired as stored)
+   * and last changed before the cutoff, their own `expires_at` too. Chunks of at most `chunk`
+   * rows, each its own short autocommitted statement on an index, until nothing is left or
+   * `budgetMs` has passed (the rest waits for the next sweep), so a backlog never holds locks for
+   * long nor keeps the job from expiring holds. Ended rows are never locked by the hot paths, and
+   * two instances purging at once only wait on each other's chunk. Orders and payment events are
+   * never deleted. Returns how many holds this call deleted.
+   */
+  async purgeEnded(now = new Date(), bounds: PurgeBounds = {}): Promise<PurgedHolds> {
+    const chunk = bounds.chunk ?? PURGE_CHUNK;
+    const deadline = Date.now() + (bounds.budgetMs ?? PURGE_BUDGET_MS);
+    const cutoff = new Date(now.getTime() - this.config.holdRetentionDays * DAY_MS);
+    let purged = 0;
+    let done = false;
+    try {
+      for (;;) {
+        const deleted = await this.holds.deleteExpiredBefore(cutoff, chunk);
+        purged += deleted;
+        if (deleted < chunk) break;
+        if (Date.now() >= deadline) return { holds: purged, done: false };
+      }
+      while (Date.now() < deadline) {
+        const candidates = await this.holds.convertedBefore(cutoff, this.convertedCursor, chunk);
+        const ended = await this.orders.holdsWithOrderEndedBefore(
+          candidates.map((h) => h.id),
+          cutoff,
+        );
+        purged += await this.holds.deleteConverted(ended);
+        this.convertedCursor = candidates.length < chunk ? undefined : candidates[candidates.length - 1];
+        if (this.convertedCursor === undefined) {
+          done = true;
+          break;
+        }
+      }
+    } catch (err) {
+      this.logger.warn({ msg: 'hold.purge_failed', err: err instanceof Error ? err.message : String(err) });
+    } finally {
+      if (purged > 0) {
+        this.logger.log({ msg: 'hold.purged', holds: purged });
+        this.metrics.holdsPurgedBy(purged);
+      }
+    }
+    return { holds: purged, done };
   }
 
   /**

@@ -28,6 +28,8 @@ export interface AppConfig {
   /** How long an order waits for its payment before it expires and its units return to the sale. */
   orderPaymentTtlSeconds: number;
   holdSweepIntervalSeconds: number;
+  /** Ended holds (expired, or converted with a final order) are deleted this many days after they ended. */
+  holdRetentionDays: number;
   availabilityCacheTtlMs: number;
   maxHoldQty: number;
   /** Most holds of one product an instance keeps waiting for their batch; beyond it, 503 at once. */
@@ -126,6 +128,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     holdTtlSeconds: intVar(env, 'HOLD_TTL_SECONDS', 120, 1, 86400),
     orderPaymentTtlSeconds: intVar(env, 'ORDER_PAYMENT_TTL_SECONDS', 900, 1, 604800),
     holdSweepIntervalSeconds: intVar(env, 'HOLD_SWEEP_INTERVAL_SECONDS', 5, 1, 3600),
+    holdRetentionDays: intVar(env, 'HOLD_RETENTION_DAYS', 7, 1, 3650),
     availabilityCacheTtlMs: intVar(env, 'AVAILABILITY_CACHE_TTL_MS', 1000, 0, 60000),
     maxHoldQty: intVar(env, 'MAX_HOLD_QTY', 10, 1, MAX_HOLD_QTY_LIMIT),
     holdQueueMax: intVar(env, 'HOLD_QUEUE_MAX', 1000, 1, 100000),

@@ -7,6 +7,12 @@ import { Tx } from '../database/transaction.service';
 import { lapsedHoldSql } from './hold-lapse';
 import { Hold } from './hold.entity';
 
+/** A position in the (expires_at, id) order of holds. */
+export interface HoldCursor {
+  id: number;
+  expiresAt: Date;
+}
+
 export interface ExpiredHolds {
   holds: number;
   units: number;
@@ -119,6 +125,43 @@ export class HoldService {
     if (claimed.length === 0) return { holds: 0, units: 0 };
     await tx.manager.query(`UPDATE holds SET status = 'expired', expires_at = ? WHERE id IN (?)`, [now, claimed.map((h) => Number(h.id))]);
     return { holds: claimed.length, units: claimed.reduce((sum, h) => sum + Number(h.qty), 0) };
+  }
+
+  /**
+   * Deletes up to `limit` holds stored as `expired` whose `expires_at` is at or before `cutoff`
+   * (their units were released when the expiry job marked them), oldest first; returns how many.
+   * One statement, bounded: it locks only the rows it deletes, never an active hold, and
+   * autocommits. A hold that is `active` past its `expires_at` (lapsed, not yet swept) is not
+   * touched: its units are released by the sweep first. (Raw SQL: the repository API has no
+   * DELETE … LIMIT.)
+   */
+  async deleteExpiredBefore(cutoff: Date, limit: number): Promise<number> {
+    const res: { affectedRows: number } = await this.holds.query(
+      `DELETE FROM holds WHERE status = 'expired' AND expires_at <= ? ORDER BY expires_at LIMIT ${Number(limit)}`,
+      [cutoff],
+    );
+    return res.affectedRows;
+  }
+
+  /**
+   * Up to `limit` converted holds whose `expires_at` is at or before `cutoff`, in (expires_at, id)
+   * order after `after` (a cursor within one purge). Candidates only: whether their order has
+   * ended is the order module's to say. No locks.
+   */
+  async convertedBefore(cutoff: Date, after: HoldCursor | undefined, limit: number): Promise<HoldCursor[]> {
+    const cursor = after ? 'AND (expires_at > ? OR (expires_at = ? AND id > ?))' : '';
+    const rows: Array<{ id: number | string; expires_at: Date }> = await this.holds.query(
+      `SELECT id, expires_at FROM holds WHERE status = 'converted' AND expires_at <= ? ${cursor} ORDER BY expires_at, id LIMIT ${Number(limit)}`,
+      after ? [cutoff, after.expiresAt, after.expiresAt, after.id] : [cutoff],
+    );
+    return rows.map((r) => ({ id: Number(r.id), expiresAt: r.expires_at }));
+  }
+
+  /** Deletes these converted holds (a converted hold never changes again); returns how many. */
+  async deleteConverted(ids: number[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const res = await this.holds.delete({ id: In(ids), status: 'converted' });
+    return res.affected ?? 0;
   }
 
   /** The hold as stored. Throws HoldNotFoundError. */

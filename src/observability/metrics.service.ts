@@ -31,6 +31,11 @@ export class MetricsService {
     registers: [this.registry],
   });
   private readonly holdsExpired = new Counter({ name: 'holds_expired_total', help: 'Holds marked expired by the expiry job.', registers: [this.registry] });
+  private readonly holdsPurged = new Counter({
+    name: 'holds_purged_total',
+    help: 'Ended holds deleted by the expiry job after HOLD_RETENTION_DAYS.',
+    registers: [this.registry],
+  });
   private readonly ordersExpired = new Counter({
     name: 'orders_expired_total',
     help: 'Orders expired unpaid past their payment deadline.',
@@ -85,6 +90,10 @@ export class MetricsService {
 
   holdsExpiredBy(count: number): void {
     this.holdsExpired.inc(count);
+  }
+
+  holdsPurgedBy(count: number): void {
+    this.holdsPurged.inc(count);
   }
 
   orderCreated(): void {

@@ -11,6 +11,9 @@ import { FinalOrderStatus, OrderTransition, transitionTo } from './order-transit
 import { Order } from './order.entity';
 import { lapsedOrderSql } from './order-lapse';
 
+/** The statuses an order never leaves. */
+const FINAL_STATUSES: FinalOrderStatus[] = ['paid', 'cancelled', 'expired'];
+
 /** What a new order is made of: its hold, the product's price at this moment, its payment deadline. */
 export interface NewOrder {
   holdId: number;
@@ -140,6 +143,24 @@ export class OrderService {
     const ids = claimed.map((o) => Number(o.id));
     await tx.manager.getRepository(Order).update({ id: In(ids), status: 'pending' }, { status: 'expired', updatedAt: now });
     return { orders: ids.length, units: claimed.reduce((sum, o) => sum + Number(o.qty), 0) };
+  }
+
+  /**
+   * Of these holds, the ones whose order is final (`paid`, `cancelled` or `expired` as stored)
+   * and last changed at or before `cutoff`: their holds may go. A pending order, even one past its
+   * deadline, keeps its hold. One statement on the unique key of `hold_id`. No locks.
+   */
+  async holdsWithOrderEndedBefore(holdIds: number[], cutoff: Date): Promise<number[]> {
+    if (holdIds.length === 0) return [];
+    const rows = await this.dataSource
+      .getRepository(Order)
+      .createQueryBuilder('o')
+      .select('o.hold_id', 'hold_id')
+      .where('o.hold_id IN (:...holdIds)', { holdIds })
+      .andWhere('o.status IN (:...final)', { final: FINAL_STATUSES })
+      .andWhere('o.updated_at <= :cutoff', { cutoff })
+      .getRawMany<{ hold_id: number | string }>();
+    return rows.map((r) => Number(r.hold_id));
   }
 
   /** The locked, expired order was paid after its deadline: a refund is due. */

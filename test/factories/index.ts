@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { Hold, HoldStatus } from '../../src/hold/hold.entity';
 import { Order } from '../../src/order/order.entity';
+import { PaymentEvent } from '../../src/payment/payment-event.entity';
 import { OrderStatus } from '../../src/order/order-status';
 import { Product } from '../../src/product/product.entity';
 import { lineTotal } from '../../src/common/money';
@@ -33,7 +34,7 @@ export class ProductFactory {
 export class HoldFactory {
   constructor(private readonly dataSource: DataSource) {}
 
-  async create(overrides: { productId: number; qty?: number; status?: HoldStatus; expiresAt?: Date; createdAt?: Date }): Promise<Hold> {
+  async create(overrides: HoldOverrides): Promise<Hold> {
     const now = new Date();
     const hold = this.dataSource.getRepository(Hold).create({
       qty: 1,
@@ -48,17 +49,52 @@ export class HoldFactory {
     }
     return saved;
   }
+
+  /**
+   * Many holds with one multi-row INSERT (for tables of a million rows: the growth bench), the
+   * products' `reserved` kept as `create` keeps it. Returns the new ids, in the order given.
+   */
+  async createMany(rows: HoldOverrides[]): Promise<number[]> {
+    if (rows.length === 0) return [];
+    const now = new Date();
+    const repo = this.dataSource.getRepository(Hold);
+    const holds = rows.map((o) => repo.create({ qty: 1, status: 'active', createdAt: now, expiresAt: new Date(now.getTime() + 120_000), ...o }));
+    const result = await repo.createQueryBuilder().insert().values(holds).updateEntity(false).execute();
+    await addReserved(
+      this.dataSource,
+      holds.filter((h) => h.status === 'active'),
+    );
+    return insertedIds(result.raw as { insertId: number }, rows.length);
+  }
+}
+
+type HoldOverrides = { productId: number; qty?: number; status?: HoldStatus; expiresAt?: Date; createdAt?: Date };
+
+/** The ids of a multi-row INSERT: consecutive from the first (InnoDB's "simple insert" of known size). */
+function insertedIds(raw: { insertId: number }, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => Number(raw.insertId) + i);
+}
+
+/** Adds the units of active holds or pending orders to their products' `reserved`, one UPDATE per product. */
+async function addReserved(dataSource: DataSource, rows: Array<{ productId: number; qty: number }>): Promise<void> {
+  const units = new Map<number, number>();
+  for (const r of rows) units.set(r.productId, (units.get(r.productId) ?? 0) + r.qty);
+  for (const [productId, qty] of units) await dataSource.query('UPDATE products SET reserved = reserved + ? WHERE id = ?', [qty, productId]);
 }
 
 export class OrderFactory {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** An order with its converted hold. `paid` units are taken as already gone from `stock`. */
-  async create(overrides: { productId: number; qty?: number; status?: OrderStatus; unitPrice?: string; expiresAt?: Date }): Promise<Order> {
+  /**
+   * An order with its converted hold. `paid` units are taken as already gone from `stock`. `at`
+   * dates it (default now): the hold was made a second before and expires 120 s after that;
+   * `updatedAt` (default `at`) is when its status last changed.
+   */
+  async create(overrides: OrderOverrides): Promise<Order> {
     const qty = overrides.qty ?? 1;
-    const now = new Date();
+    const now = overrides.at ?? new Date();
     const holds = new HoldFactory(this.dataSource);
-    const hold = await holds.create({ productId: overrides.productId, qty, status: 'converted' });
+    const hold = await holds.create({ productId: overrides.productId, qty, status: 'converted', ...holdTimes(now) });
     const unitPrice = overrides.unitPrice ?? '49.99';
     const status = overrides.status ?? 'pending';
     const repo = this.dataSource.getRepository(Order);
@@ -74,7 +110,7 @@ export class OrderFactory {
           expiresAt: overrides.expiresAt ?? new Date(now.getTime() + 900_000),
           refundDue: false,
           createdAt: now,
-          updatedAt: now,
+          updatedAt: overrides.updatedAt ?? now,
         }),
       ),
     );
@@ -82,6 +118,82 @@ export class OrderFactory {
       await this.dataSource.query('UPDATE products SET reserved = reserved + ? WHERE id = ?', [qty, overrides.productId]);
     }
     return order;
+  }
+
+  /**
+   * Many orders with their converted holds, two multi-row INSERTs (the growth bench), accounted
+   * as `create` does. Returns the new orders' ids and their holds' ids, in the order given.
+   */
+  async createMany(rows: OrderOverrides[]): Promise<Array<{ id: number; holdId: number }>> {
+    if (rows.length === 0) return [];
+    const holdIds = await new HoldFactory(this.dataSource).createMany(
+      rows.map((o) => ({ productId: o.productId, qty: o.qty ?? 1, status: 'converted' as const, ...holdTimes(o.at ?? new Date()) })),
+    );
+    const repo = this.dataSource.getRepository(Order);
+    const orders = rows.map((o, i) => {
+      const qty = o.qty ?? 1;
+      const at = o.at ?? new Date();
+      const unitPrice = o.unitPrice ?? '49.99';
+      return repo.create({
+        holdId: holdIds[i],
+        productId: o.productId,
+        qty,
+        unitPrice,
+        total: lineTotal(unitPrice, qty),
+        status: o.status ?? 'pending',
+        expiresAt: o.expiresAt ?? new Date(at.getTime() + 900_000),
+        refundDue: false,
+        createdAt: at,
+        updatedAt: o.updatedAt ?? at,
+      });
+    });
+    const result = await repo.createQueryBuilder().insert().values(orders).updateEntity(false).execute();
+    await addReserved(
+      this.dataSource,
+      orders.filter((o) => o.status === 'pending'),
+    );
+    return insertedIds(result.raw as { insertId: number }, rows.length).map((id, i) => ({ id, holdId: holdIds[i] }));
+  }
+}
+
+type OrderOverrides = {
+  productId: number;
+  qty?: number;
+  status?: OrderStatus;
+  unitPrice?: string;
+  expiresAt?: Date;
+  at?: Date;
+  updatedAt?: Date;
+};
+
+/** The times of the hold an order made at `at` came from. */
+function holdTimes(at: Date): { createdAt: Date; expiresAt: Date } {
+  return { createdAt: new Date(at.getTime() - 1000), expiresAt: new Date(at.getTime() + 119_000) };
+}
+
+/** Payment events, as the webhook records them once settled; many with one multi-row INSERT. */
+export class PaymentEventFactory {
+  private seq = 0;
+  constructor(private readonly dataSource: DataSource) {}
+
+  async createMany(rows: Array<{ orderId: number; status?: 'success' | 'failure'; orderStatus?: OrderStatus; at?: Date }>): Promise<void> {
+    if (rows.length === 0) return;
+    const repo = this.dataSource.getRepository(PaymentEvent);
+    const stamp = `${process.pid}-${Date.now()}`;
+    const events = rows.map((r) => {
+      this.seq += 1;
+      const at = r.at ?? new Date();
+      return repo.create({
+        idempotencyKey: `evt_factory_${stamp}_${this.seq}`,
+        orderId: r.orderId,
+        status: r.status ?? 'success',
+        result: 'applied',
+        orderStatus: r.orderStatus ?? (r.status === 'failure' ? 'cancelled' : 'paid'),
+        receivedAt: at,
+        settledAt: at,
+      });
+    });
+    await repo.createQueryBuilder().insert().values(events).updateEntity(false).execute();
   }
 }
 
@@ -114,10 +226,14 @@ export function factories(dataSource: DataSource) {
   const holds = new HoldFactory(dataSource);
   const orders = new OrderFactory(dataSource);
   const orderIds = new OrderIdPinner(dataSource);
+  const events = new PaymentEventFactory(dataSource);
   return {
     makeProduct: products.create.bind(products),
     makeHold: holds.create.bind(holds),
     makeOrder: orders.create.bind(orders),
+    makeHolds: holds.createMany.bind(holds),
+    makeOrders: orders.createMany.bind(orders),
+    makePaymentEvents: events.createMany.bind(events),
     pinNextOrderId: orderIds.pinNext.bind(orderIds),
   };
 }
