@@ -90,19 +90,19 @@ async function stockChecks(db: Connection, productId: number, created: number, e
 }
 
 /** (a) GET /api/products/:id, after a short warm-up (the cache and the JIT). */
-export async function productReads(service: Service, productId: number, connections: number, duration: number): Promise<Figures> {
+export async function productReads(service: Service, productId: number, connections: number, duration: number, warmUpSeconds = 2): Promise<Figures> {
   const url = `${service.url}/api/products/${productId}`;
-  await fire({ url, connections, duration: 2 });
+  await fire({ url, connections, duration: warmUpSeconds });
   const r = await fire({ url, connections, duration });
   const ok = (r.statusCodeStats?.['200']?.count ?? 0) === r.requests.total && r.errors === 0;
   return figures('GET /api/products/:id', connections, r, [{ name: 'every read 200', ok, detail: `${r.requests.total} requests, ${r.errors} errors` }]);
 }
 
 /** (b) POST /api/holds qty 1 on one product with stock far beyond what a run can take. */
-export async function hotHolds(service: Service, db: Connection, connections: number, duration: number): Promise<Figures> {
+export async function hotHolds(service: Service, db: Connection, connections: number, duration: number, warmUpSeconds = 2): Promise<Figures> {
   const url = `${service.url}/api/holds`;
   const warmUp = await createProduct(db, `Warm-up ${connections}`, 1_000_000_000);
-  await fire({ url, connections, duration: 2, method: 'POST', body: JSON.stringify({ product_id: warmUp, qty: 1 }) });
+  await fire({ url, connections, duration: warmUpSeconds, method: 'POST', body: JSON.stringify({ product_id: warmUp, qty: 1 }) });
   const productId = await createProduct(db, `Hot product ${connections}`, 1_000_000_000);
   const r = await fire({ url, connections, duration, method: 'POST', body: JSON.stringify({ product_id: productId, qty: 1 }) });
   await new Promise((res) => setTimeout(res, 500));
@@ -171,4 +171,69 @@ export async function stampedeRun(service: Service, db: Connection, requests = 2
     ],
     extra: { shed_pct: Math.round(r.shedShare * 1000) / 10, peak_rss_mb: r.peakRssMb ?? 0, gave_up: r.gaveUp, orphaned },
   };
+}
+
+/** Answers of a run that were all `status`, with nothing cut off or failed. */
+function allAnswered(r: autocannon.Result, status: `${number}`, expected?: number): Check {
+  const got = r.statusCodeStats?.[status]?.count ?? 0;
+  const ok = got === r.requests.total && r.errors === 0 && r.timeouts === 0 && (expected === undefined || got === expected);
+  return {
+    name: `every request ${status}`,
+    ok,
+    detail: `${got} × ${status} of ${r.requests.total}${expected === undefined ? '' : ` (expected ${expected})`}, ${r.errors} errors`,
+  };
+}
+
+/**
+ * A run whose every request carries its own JSON body (`bodyOf(i)` for the i-th request sent),
+ * amount-bounded: each body is used exactly once.
+ */
+async function fireEach(url: string, connections: number, amount: number, bodyOf: (i: number) => { body: string; headers?: Record<string, string> }) {
+  let next = 0;
+  return autocannon({
+    url,
+    connections,
+    amount,
+    method: 'POST',
+    timeout: 30,
+    requests: [
+      {
+        setupRequest: (req) => {
+          const { body, headers } = bodyOf(next++);
+          return { ...req, method: 'POST', body, headers: { ...req.headers, 'content-type': 'application/json', ...headers } };
+        },
+      },
+    ],
+  });
+}
+
+/** POST /api/orders, one request per active hold given (each hold becomes exactly one order). */
+export async function placeOrders(service: Service, holdIds: number[], connections: number): Promise<Figures> {
+  const r = await fireEach(`${service.url}/api/orders`, connections, holdIds.length, (i) => ({ body: JSON.stringify({ hold_id: holdIds[i] }) }));
+  return figures('POST /api/orders', connections, r, [allAnswered(r, '201', holdIds.length)]);
+}
+
+/** POST /api/payments/webhook `success`, signed, one new key per pending order given. */
+export async function payOrders(service: Service, orderIds: number[], connections: number, sign: (body: string) => string): Promise<Figures> {
+  const run = `${process.pid}-${Date.now()}`;
+  const r = await fireEach(`${service.url}/api/payments/webhook`, connections, orderIds.length, (i) => {
+    const body = JSON.stringify({ idempotency_key: `bench-${run}-${i}`, order_id: orderIds[i], status: 'success' });
+    return { body, headers: { 'x-signature': sign(body) } };
+  });
+  return figures('POST /api/payments/webhook', connections, r, [allAnswered(r, '200', orderIds.length)]);
+}
+
+/** GET of a set of paths in turn (listings with their filters), duration-bounded after a warm-up. */
+export async function readPaths(service: Service, scenario: string, paths: string[], connections: number, duration: number): Promise<Figures> {
+  let next = 0;
+  const options = (seconds: number): autocannon.Options => ({
+    url: service.url,
+    connections,
+    duration: seconds,
+    timeout: 30,
+    requests: [{ setupRequest: (req) => ({ ...req, method: 'GET', path: paths[next++ % paths.length] }) }],
+  });
+  await autocannon(options(Math.min(2, duration)));
+  const r = await autocannon(options(duration));
+  return figures(scenario, connections, r, [allAnswered(r, '200')]);
 }
