@@ -3,7 +3,7 @@ import { Connection } from 'mysql2/promise';
 import { HoldExpiryJob } from '../src/checkout/hold-expiry.job';
 import { factories } from './factories';
 import { countStatements } from './helpers/statements';
-import { connectTestDb, resetDatabase, startTestApp, TestApp } from './helpers/test-app';
+import { connectTestDb, startTestApp, TestApp } from './helpers/test-app';
 import { startService, STARTUP_TIMEOUT_MS, stopService, ServiceProcess } from './helpers/service-process';
 import { pollUntil } from './helpers/wait';
 
@@ -144,50 +144,50 @@ describe('retention: two built services sweeping one backlog with their own jobs
   const services: ServiceProcess[] = [];
   let db: Connection;
 
-  beforeAll(async () => {
-    await resetDatabase(RDB);
-    services.push(await startService(RDB, { SEED_PRODUCT_STOCK: '0' }));
-  }, STARTUP_TIMEOUT_MS + 10_000);
   afterAll(async () => {
     await Promise.all(services.map((s) => stopService(s, 'SIGTERM')));
     await db?.end();
   });
 
-  it('a backlog bigger than a chunk goes, the rest stays, each hold counted once across both', async () => {
-    // Fill through a third, in-process app with its job stopped, then start two sweeping services.
-    const filler = await startTestApp(RDB, { AVAILABILITY_CACHE_TTL_MS: '0' }, { fresh: false });
-    let kept: number[];
-    let lapsed: number;
-    try {
-      void filler.app.get(SchedulerRegistry).getCronJob('hold-expiry').stop();
-      const make = factories(filler.dataSource);
-      const p = await make.makeProduct({ stock: 1_000 });
-      const old = daysAgo(10);
-      await make.makeHolds(Array.from({ length: 2_600 }, () => ({ productId: p.id, status: 'expired' as const, expiresAt: old })));
-      await make.makeOrders(Array.from({ length: 1_100 }, () => ({ productId: p.id, status: 'paid' as const, at: old })));
-      ({ kept, lapsed } = await seedEveryKind(make));
-    } finally {
-      await filler.close();
-    }
-    await stopService(services.pop(), 'SIGTERM');
-    const env = { HOLD_SWEEP_INTERVAL_SECONDS: '1', HOLD_RETENTION_DAYS: '7', LOG_LEVEL: 'warn' };
-    services.push(...(await Promise.all([startService(RDB, env), startService(RDB, env)])));
-    db = await connectTestDb(RDB);
-    // The services' sweeps also mark the lapsed hold expired (30 days ago), so it goes as well.
-    const expected = 2_600 + 1_100 + 5 + 1;
-    const purgedTotal = async () => {
-      let sum = 0;
-      for (const s of services) {
-        const text = await (await fetch(`${s.url}/metrics`)).text();
-        sum += Number(/^holds_purged_total (\d+)$/m.exec(text)?.[1] ?? 0);
+  it(
+    'a backlog bigger than a chunk goes, the rest stays, each hold counted once across both',
+    async () => {
+      // Fill through an in-process app with its job stopped (it creates and migrates the database),
+      // then start two sweeping services: no job runs before the backlog is complete.
+      const filler = await startTestApp(RDB, { AVAILABILITY_CACHE_TTL_MS: '0' });
+      let kept: number[];
+      let lapsed: number;
+      try {
+        void filler.app.get(SchedulerRegistry).getCronJob('hold-expiry').stop();
+        const make = factories(filler.dataSource);
+        const p = await make.makeProduct({ stock: 1_000 });
+        const old = daysAgo(10);
+        await make.makeHolds(Array.from({ length: 2_600 }, () => ({ productId: p.id, status: 'expired' as const, expiresAt: old })));
+        await make.makeOrders(Array.from({ length: 1_100 }, () => ({ productId: p.id, status: 'paid' as const, at: old })));
+        ({ kept, lapsed } = await seedEveryKind(make));
+      } finally {
+        await filler.close();
       }
-      return sum;
-    };
-    await pollUntil('both jobs have purged the backlog', purgedTotal, (n) => n >= expected, { timeoutMs: 60_000, intervalMs: 100 });
-    expect(await purgedTotal()).toBe(expected);
-    const [rows] = (await db.query('SELECT id FROM holds ORDER BY id')) as unknown as [Array<{ id: number }>];
-    expect(rows.map((r) => Number(r.id))).toEqual(kept.filter((id) => id !== lapsed).sort((a, b) => a - b));
-    const [[{ n }]] = (await db.query('SELECT COUNT(*) AS n FROM orders')) as unknown as [Array<{ n: number }>];
-    expect(Number(n)).toBe(1_100 + 7);
-  }, 120_000);
+      const env = { HOLD_SWEEP_INTERVAL_SECONDS: '1', HOLD_RETENTION_DAYS: '7', LOG_LEVEL: 'warn' };
+      services.push(...(await Promise.all([startService(RDB, env), startService(RDB, env)])));
+      db = await connectTestDb(RDB);
+      // The services' sweeps also mark the lapsed hold expired (30 days ago), so it goes as well.
+      const expected = 2_600 + 1_100 + 5 + 1;
+      const purgedTotal = async () => {
+        let sum = 0;
+        for (const s of services) {
+          const text = await (await fetch(`${s.url}/metrics`)).text();
+          sum += Number(/^holds_purged_total (\d+)$/m.exec(text)?.[1] ?? 0);
+        }
+        return sum;
+      };
+      await pollUntil('both jobs have purged the backlog', purgedTotal, (n) => n >= expected, { timeoutMs: 60_000, intervalMs: 100 });
+      expect(await purgedTotal()).toBe(expected);
+      const [rows] = (await db.query('SELECT id FROM holds ORDER BY id')) as unknown as [Array<{ id: number }>];
+      expect(rows.map((r) => Number(r.id))).toEqual(kept.filter((id) => id !== lapsed).sort((a, b) => a - b));
+      const [[{ n }]] = (await db.query('SELECT COUNT(*) AS n FROM orders')) as unknown as [Array<{ n: number }>];
+      expect(Number(n)).toBe(1_100 + 7);
+    },
+    2 * STARTUP_TIMEOUT_MS + 60_000,
+  );
 });
