@@ -115,14 +115,17 @@ export async function stampede(o: StampedeOptions): Promise<StampedeResult> {
           ? undefined
           : setTimeout(
               // Timers run before pending I/O in Node's loop: an answer that already arrived while
-              // this process was busy is read first (setImmediate), so only a real wait gives up.
+              // this process was busy is read first (two turns of the loop: what arrived during the
+              // last one too), so only a real wait gives up.
               () =>
-                setImmediate(() => {
-                  if (settled) return;
-                  result.gaveUp++;
-                  req.destroy(); // closes the connection, as a client that gives up does
-                  done(undefined);
-                }),
+                setImmediate(() =>
+                  setImmediate(() => {
+                    if (settled) return;
+                    result.gaveUp++;
+                    req.destroy(); // closes the connection, as a client that gives up does
+                    done(undefined);
+                  }),
+                ),
               patienceMs,
             );
       req.on('error', () => {

@@ -178,8 +178,8 @@ describe('Idempotency-Key on POST /api/holds and POST /api/orders', () => {
     expect(await available(p.id)).toBe(5); // the effect rolled back with its fill
     await expect(idempotency.recordAnswer(claimed.claim, 409, { stale: true })).resolves.toBe(false);
     await expect(idempotency.stillClaimed([claimed.claim, other.claim])).resolves.toEqual(new Set([other.claim]));
-    await transactions.run((tx) => idempotency.fill(tx, [{ claim: other.claim, status: 201, body: { fresh: true } }]));
-    await expect(idempotency.find('holds', key)).resolves.toEqual({ hash: 'h'.repeat(64), status: 201, body: { fresh: true } });
+    await transactions.run((tx) => idempotency.fill(tx, [{ claim: other.claim, status: 409, body: { fresh: true } }]));
+    await expect(idempotency.find('holds', key)).resolves.toEqual({ hash: 'h'.repeat(64), status: 409, body: { fresh: true } });
   });
 
   it('one key sent to two instances at once still makes one hold, and every recorded key has its hold', async () => {

@@ -153,7 +153,19 @@ export class PlaceHoldService {
       return !r.claim && !(outcome instanceof Error) && r.gone?.() ? [i] : [];
     });
     if (abandoned.length === 0) return;
-    const ids = abandoned.map((i) => (outcomes[i] as HoldResponse).id);
+    if (
+      await this.endHolds(
+        productId,
+        abandoned.map((i) => (outcomes[i] as HoldResponse).id),
+        'hold.abandoned',
+      )
+    ) {
+      for (const i of abandoned) outcomes[i] = new BatcherCancelledError();
+    }
+  }
+
+  /** Ends these holds in one transaction and returns their units; false if that failed. */
+  private async endHolds(productId: number, ids: number[], msg: string): Promise<boolean> {
     try {
       const ended = await this.transactions.run(async (tx) => {
         await this.stock.lock(tx, productId);
@@ -161,11 +173,12 @@ export class PlaceHoldService {
         if (done.units > 0) await this.stock.release(tx, productId, done.units);
         return done;
       });
-      for (const i of abandoned) outcomes[i] = new BatcherCancelledError();
-      this.logger.log({ msg: 'hold.abandoned', product_id: productId, holds: ended.holds, units: ended.units });
+      this.logger.log({ msg, product_id: productId, holds: ended.holds, units: ended.units });
+      return true;
     } catch (err) {
       // They stay granted and lapse with their TTL.
       this.logger.warn({ msg: 'hold.abandon_failed', product_id: productId, err: err instanceof Error ? err.message : String(err) });
+      return false;
     }
   }
 

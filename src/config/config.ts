@@ -131,7 +131,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     holdRetentionDays: intVar(env, 'HOLD_RETENTION_DAYS', 7, 1, 3650),
     availabilityCacheTtlMs: intVar(env, 'AVAILABILITY_CACHE_TTL_MS', 1000, 0, 60000),
     maxHoldQty: intVar(env, 'MAX_HOLD_QTY', 10, 1, MAX_HOLD_QTY_LIMIT),
-    holdQueueMax: intVar(env, 'HOLD_QUEUE_MAX', 1000, 1, 100000),
+    holdQueueMax: intVar(env, 'HOLD_QUEUE_MAX', 5000, 1, 100000),
     holdQueueTimeoutMs: intVar(env, 'HOLD_QUEUE_TIMEOUT_MS', 2000, 10, 60000),
     stockLockWaitLogMs: intVar(env, 'STOCK_LOCK_WAIT_LOG_MS', 100, 0, 60000),
     webhookSecret: secret === undefined || secret === '' ? DEV_WEBHOOK_SECRET : secret,
