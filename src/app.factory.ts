@@ -9,6 +9,7 @@ import { AppConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
 import { ensureDatabase, migrateAndSeed } from './database/prepare-database';
 import { setUpApiDocs } from './http/openapi';
+import { serveStaticPages } from './live/static-pages';
 import { AppLogger } from './observability/app-logger';
 import { ProductSeeder } from './product/product.seeder';
 import { observeHttp } from './observability/http-observer';
@@ -55,6 +56,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   configureHttp(app);
   observeHttp(app, logger, app.get(MetricsService));
   setUpApiDocs(app);
+  serveStaticPages(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;

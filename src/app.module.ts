@@ -15,6 +15,8 @@ import { HoldModule } from './hold/hold.module';
 import { OrderModule } from './order/order.module';
 import { PaymentModule } from './payment/payment.module';
 import { ProductModule } from './product/product.module';
+import { StockChangesModule } from './changes/changes.module';
+import { LiveModule } from './live/live.module';
 
 /**
  * The application, built from one validated configuration (AppConfigModule). Global pipe, filter and guards
@@ -33,12 +35,14 @@ export class AppModule {
         ObservabilityModule,
         HealthModule,
         AvailabilityCacheModule,
+        StockChangesModule,
         IdempotencyModule,
         HoldModule,
         ProductModule,
         OrderModule,
         PaymentModule,
         CheckoutModule,
+        LiveModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

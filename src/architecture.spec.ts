@@ -23,12 +23,12 @@ const LAYERS: string[][] = [
   ['common', 'config'],
   ['observability'],
   ['database'],
-  ['http', 'cache'],
+  ['http', 'cache', 'changes'],
   ['idempotency'],
   ['hold', 'order'],
   ['product'],
   ['payment'],
-  ['checkout', 'health'],
+  ['checkout', 'health', 'live'],
   ['(bootstrap)'],
 ];
 

@@ -8,7 +8,9 @@ import type { OpenAPIV3 } from 'openapi-types';
 import type { Response, Test } from 'supertest';
 import { signBody } from '../src/http/signature';
 import { factories } from './factories';
+import { openSse } from './helpers/sse';
 import { TcpProxy } from './helpers/tcp-proxy';
+import { pollUntil } from './helpers/wait';
 import { startTestApp, TEST_ENV, TestApp } from './helpers/test-app';
 
 const DB = 'fs_test_openapi';
@@ -53,7 +55,7 @@ describe('the OpenAPI document: valid, and every route and status it lists answe
     // The database is reached through a relay the last test cuts, for the 503 of every route.
     await proxy.up();
     t = await startTestApp(DB, { ADMIN_TOKEN: TOKEN, DB_PORT: String(proxy.port), DB_CONNECT_TIMEOUT_MS: '1000', AVAILABILITY_CACHE_TTL_MS: '0' });
-    noAdmin = await startTestApp(DB, {}, { fresh: false });
+    noAdmin = await startTestApp(DB, { STREAM_MAX_CLIENTS: '1' }, { fresh: false });
     rawDoc = (await t.http().get('/docs-json').expect(200)).body;
     doc = (await SwaggerParser.dereference(structuredClone(rawDoc) as never)) as OpenAPIV3.Document;
   });
@@ -105,6 +107,20 @@ describe('the OpenAPI document: valid, and every route and status it lists answe
     if (options.raw !== undefined) req = req.set('Content-Type', options.type ?? 'application/json').send(options.raw);
     else if (options.body !== undefined) req = req.send(options.body as object);
     return conforms(method, template, await req);
+  }
+
+  /**
+   * Opens an event stream and checks it on what it sent first (a stream never ends): status,
+   * media type, the first event as text. A refusal is JSON and complete.
+   */
+  async function openStream(template: string, path: string, app: TestApp = t): Promise<{ close: () => void }> {
+    const stream = await openSse(app.url + path);
+    let text = stream.body;
+    if (stream.status === 200) text = (await pollUntil('the first event has arrived', stream.text, (x) => x.includes('\n\n'))).toString();
+    const headers = { 'content-type': stream.headers['content-type'] ?? '' };
+    const body: unknown = headers['content-type'].startsWith('application/json') ? JSON.parse(text) : text;
+    conforms('get', template, { status: stream.status, headers, text, body } as unknown as Response);
+    return stream;
   }
 
   const admin = { Authorization: `Bearer ${TOKEN}` };
@@ -187,6 +203,24 @@ describe('the OpenAPI document: valid, and every route and status it lists answe
     await patch(`/api/products/${p.id}`, { raw: '3', type: 'text/plain', headers: admin });
   });
 
+  it('the availability stream: JSON refusals before it starts, text/event-stream once it has', async () => {
+    const p = await factories(t.dataSource).makeProduct({ stock: 5 });
+    const stream = '/api/products/{id}/stream';
+    (await openStream(stream, `/api/products/${p.id}/stream`)).close();
+    (await openStream(stream, '/api/products/01/stream')).close();
+    (await openStream(stream, `/api/products/${MAX_ID}/stream`)).close();
+    // STREAM_MAX_CLIENTS=1 on the second instance: a second stream is 503.
+    const first = await openStream(stream, `/api/products/${p.id}/stream`, noAdmin);
+    (await openStream(stream, `/api/products/${p.id}/stream`, noAdmin)).close();
+    first.close();
+  });
+
+  it("the operator's figures", async () => {
+    await hit('get', '/api/admin/sales', { headers: admin });
+    await hit('get', '/api/admin/sales');
+    await hit('get', '/api/admin/sales', { headers: admin, app: noAdmin });
+  });
+
   it('holds', async () => {
     const { makeProduct, makeHold } = factories(t.dataSource);
     const p = await makeProduct({ stock: 2 });
@@ -247,6 +281,8 @@ describe('the OpenAPI document: valid, and every route and status it lists answe
     await hit('get', '/api/products', { path: `/api/products?limit=200&after_id=${p.id}` });
     await hit('get', '/api/products', { path: '/api/products?limit=0&page=2' });
     await hit('get', '/api/products/{id}', { path: `/api/products/${p.id}` });
+    await hit('get', '/api/products/{id}/stream', { path: `/api/products/${p.id}/stream` });
+    await hit('get', '/api/admin/sales', { headers: admin });
     await hit('post', '/api/products', { body: { name: 'Down', price: '1.00', stock: 1 }, headers: admin });
     await hit('patch', '/api/products/{id}', { path: `/api/products/${p.id}`, body: { restock: 1 }, headers: admin });
     await hit('post', '/api/holds', { body: { product_id: p.id, qty: 1 } });

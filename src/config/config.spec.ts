@@ -42,6 +42,8 @@ describe('loadConfig', () => {
     ['DB_TYPE', 'postgres'],
     ['DB_NAME', 'bad-name;'],
     ['REDIS_URL', 'localhost:6379'],
+    ['STREAM_MAX_CLIENTS', '0'],
+    ['STREAM_MAX_CLIENTS', 'many'],
   ])('%s=%p stops the start naming the variable', (name, value) => {
     let caught: unknown;
     try {

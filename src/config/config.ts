@@ -43,6 +43,8 @@ export interface AppConfig {
   seedProductStock: number;
   seedProductPrice: string;
   logLevel: string;
+  /** Open availability streams one instance serves; past it a new stream is 503. */
+  streamMaxClients: number;
 }
 
 export class ConfigError extends Error {
@@ -139,6 +141,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     seedProductStock: intVar(env, 'SEED_PRODUCT_STOCK', 100, 0, 1_000_000_000),
     seedProductPrice: price,
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info') as string,
+    streamMaxClients: intVar(env, 'STREAM_MAX_CLIENTS', 10000, 1, 1_000_000),
   };
 }
 

@@ -7,6 +7,7 @@ import { OrderService } from '../order/order.service';
 import { MetricsService } from '../observability/metrics.service';
 import { allocate } from './availability';
 import { ProductCacheService } from './cache/product-cache.service';
+import { StockChangesService } from '../changes/stock-changes.service';
 import { Product } from './product.entity';
 
 export interface Reservation {
@@ -28,7 +29,8 @@ export interface Reservation {
  * claimed with SKIP LOCKED while a product row is held, so no cycle can form.
  *
  * Every change also asks the availability cache to re-read the product once the transaction has
- * committed (never while the row is locked, never for a rolled-back attempt). The changes are raw
+ * committed (never while the row is locked, never for a rolled-back attempt), and tells the live
+ * availability streams (StockChangesService, on every instance) in the same after-commit hook. The changes are raw
  * relative UPDATEs (`reserved = reserved + ?`): one statement each, on the hottest row of a drop.
  */
 @Injectable()
@@ -39,6 +41,7 @@ export class StockService {
     private readonly holds: HoldService,
     private readonly orders: OrderService,
     private readonly cache: ProductCacheService,
+    private readonly changes: StockChangesService,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -139,6 +142,9 @@ export class StockService {
   }
 
   private refreshAfterCommit(tx: Tx, productId: number): void {
-    tx.afterCommit(() => this.cache.changed(productId));
+    tx.afterCommit(() => {
+      this.cache.changed(productId);
+      this.changes.changed(productId);
+    });
   }
 }

@@ -1,0 +1,153 @@
+// The storefront: one product's live availability (EventSource), a hold with its countdown, and
+// the order made from it. Uses only the public HTTP API.
+'use strict';
+
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const state = { productId: null, hold: null, order: null, countdown: null, orderPoll: null };
+
+  const MESSAGES = {
+    insufficient_stock: (b) => `Sold out for that quantity: only ${b.available} left.`,
+    hold_expired: () => 'Your hold has expired; reserve again.',
+    hold_already_used: () => 'An order was already placed from this hold.',
+    product_not_found: () => 'This product does not exist.',
+    unavailable: () => 'The shop is busy right now; try again in a moment.',
+  };
+
+  function explain(status, body) {
+    if (status === 429) return 'Too many requests; wait a moment and try again.';
+    const known = body && MESSAGES[body.error];
+    if (known) return known(body);
+    return (body && body.message) || `Something went wrong (HTTP ${status}).`;
+  }
+
+  async function api(method, path, body) {
+    const res = await fetch(path, {
+      method,
+      headers: body ? { 'content-type': 'application/json' } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    let json = null;
+    try {
+      json = await res.json();
+    } catch {
+      // an empty or non-JSON answer
+    }
+    return { status: res.status, body: json };
+  }
+
+  function say(text) {
+    $('message').textContent = text || '';
+  }
+
+  function showAvailability(stock, available) {
+    $('available').textContent = String(available);
+    $('stock').textContent = String(stock);
+    $('reserve').disabled = available <= 0 || state.hold !== null;
+  }
+
+  function listen() {
+    const source = new EventSource(`/api/products/${state.productId}/stream`);
+    source.addEventListener('availability', (e) => {
+      const data = JSON.parse(e.data);
+      showAvailability(data.stock, data.available);
+      $('live').textContent = 'live';
+      if (state.order && state.order.status === 'pending') void refreshOrder();
+    });
+    source.onerror = () => ($('live').textContent = 'reconnecting…');
+  }
+
+  function tick() {
+    if (!state.hold) return;
+    const left = new Date(state.hold.expires_at).getTime() - Date.now();
+    if (left > 0) {
+      $('countdown').textContent = `Expires in ${(left / 1000).toFixed(1)} s`;
+      return;
+    }
+    clearInterval(state.countdown);
+    $('countdown').textContent = 'Expired.';
+    $('place-order').disabled = true;
+    state.hold = null;
+    $('reserve').disabled = $('available').textContent === '0';
+  }
+
+  async function reserve() {
+    say('');
+    $('reserve').disabled = true;
+    const qty = Number($('qty').value);
+    const res = await api('POST', '/api/holds', { product_id: state.productId, qty });
+    if (res.status !== 201) {
+      say(explain(res.status, res.body));
+      $('reserve').disabled = false;
+      return;
+    }
+    state.hold = res.body;
+    $('order').hidden = true;
+    $('hold').hidden = false;
+    $('hold-id').textContent = `#${res.body.id}`;
+    $('hold-qty').textContent = `${res.body.qty} unit${res.body.qty === 1 ? '' : 's'}`;
+    $('place-order').disabled = false;
+    clearInterval(state.countdown);
+    state.countdown = setInterval(tick, 100);
+    tick();
+  }
+
+  function showOrder(order) {
+    state.order = order;
+    $('order').hidden = false;
+    $('order-id').textContent = `#${order.id}`;
+    $('order-total').textContent = order.total;
+    $('order-status').textContent = order.status;
+    if (order.status !== 'pending') clearInterval(state.orderPoll);
+  }
+
+  async function refreshOrder() {
+    if (!state.order) return;
+    const res = await api('GET', `/api/orders/${state.order.id}`);
+    if (res.status === 200) showOrder(res.body);
+  }
+
+  async function placeOrder() {
+    if (!state.hold) return;
+    say('');
+    $('place-order').disabled = true;
+    const res = await api('POST', '/api/orders', { hold_id: state.hold.id });
+    if (res.status !== 201) {
+      say(explain(res.status, res.body));
+      if (res.status !== 410) $('place-order').disabled = false;
+      return;
+    }
+    clearInterval(state.countdown);
+    state.hold = null;
+    $('hold').hidden = true;
+    showOrder(res.body);
+    clearInterval(state.orderPoll);
+    state.orderPoll = setInterval(() => void refreshOrder(), 1000);
+    showAvailability(Number($('stock').textContent), Number($('available').textContent));
+  }
+
+  async function start() {
+    for (let q = 1; q <= 10; q++) $('qty').add(new Option(String(q), String(q)));
+    const asked = new URLSearchParams(location.search).get('product');
+    let product;
+    if (asked) {
+      const res = await api('GET', `/api/products/${encodeURIComponent(asked)}`);
+      if (res.status !== 200) return say(explain(res.status, res.body));
+      product = res.body;
+    } else {
+      const res = await api('GET', '/api/products');
+      if (res.status !== 200) return say(explain(res.status, res.body));
+      product = res.body.data[0];
+      if (!product) return say('Nothing is on sale right now.');
+    }
+    state.productId = product.id;
+    $('name').textContent = product.name;
+    $('price').textContent = `${product.price}`;
+    showAvailability(product.stock, product.available);
+    $('reserve').addEventListener('click', () => void reserve());
+    $('place-order').addEventListener('click', () => void placeOrder());
+    listen();
+  }
+
+  void start();
+})();
