@@ -49,7 +49,9 @@
       pad = 24;
     const now = Date.now();
     const max = Math.max(1, ...points.map((p) => Math.max(p[1], p[2])));
-    const x = (t) => pad + ((t - (now - WINDOW_MS)) / WINDOW_MS) * (w - 2 * pad);
+    // The last five minutes once there are that many; until then at least one minute, from the first read.
+    const span = Math.min(WINDOW_MS, Math.max(60_000, samples.length > 0 ? now - samples[0].t : 0));
+    const x = (t) => pad + ((t - (now - span)) / span) * (w - 2 * pad);
     const y = (v) => h - pad - (v / max) * (h - 2 * pad);
     const axis = document.createElementNS(SVG, 'path');
     axis.setAttribute('d', `M${pad},${pad} V${h - pad} H${w - pad}`);

@@ -1,0 +1,124 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Browser, chromium, Page } from 'playwright-core';
+import { factories } from './factories';
+import { startTestApp, TestApp } from './helpers/test-app';
+import { timed } from './helpers/wait';
+import { sendWebhook } from './helpers/webhook';
+
+/** What the functions run in the page touch of the browser (the tests compile without the DOM library). */
+interface PageElement {
+  textContent: string | null;
+  dataset: Record<string, string | undefined>;
+  getAttribute(name: string): string | null;
+}
+declare const document: { getElementById(id: string): PageElement | null; querySelector(selector: string): PageElement | null; cookie: string };
+declare const location: { href: string };
+declare const localStorage: { length: number };
+declare const sessionStorage: { length: number };
+
+const DB = 'fs_test_storefront';
+const TOKEN = 'storefront-admin-token';
+/** Debian's Chromium (`apt-get install chromium`; .ci/run installs it when missing). */
+const CHROMIUM = '/usr/bin/chromium';
+/** Screenshots for people to look at (gitignored). */
+const OUTPUT = join(__dirname, '..', 'test-output');
+
+describe('the storefront and the operator view in a real browser (headless Chromium)', () => {
+  /** HOLD_TTL_SECONDS=2: holds lapse during the test. */
+  let short: TestApp;
+  /** The same database with long holds, for orders, and an admin token. */
+  let long: TestApp;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    mkdirSync(OUTPUT, { recursive: true });
+    short = await startTestApp(DB, { HOLD_TTL_SECONDS: '2' }, { seed: true });
+    long = await startTestApp(DB, { ADMIN_TOKEN: TOKEN }, { fresh: false, seed: false });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  });
+  beforeEach(async () => {
+    page = await browser.newPage({ viewport: { width: 900, height: 800 } });
+  });
+  afterEach(() => page?.close());
+  afterAll(async () => {
+    await browser?.close();
+    await long?.close();
+    await short?.close();
+  });
+
+  const text = (id: string) => page.locator(`#${id}`);
+  /** Resolves when the element's text is `expected` (checked on every animation frame). */
+  const untilText = (id: string, expected: string, timeout = 10_000) =>
+    page.waitForFunction(([i, e]) => document.getElementById(i)?.textContent === e, [id, expected] as const, { timeout });
+
+  it('shows the demo product live: Reserve drops the count with a countdown, another client moves it within 1.5 s, the lapse brings it back', async () => {
+    await page.goto(`${short.url}/`);
+    await untilText('available', '100');
+    await expect(text('name').textContent()).resolves.toBe('Limited sneaker');
+    await untilText('live', 'live');
+
+    await page.selectOption('#qty', '3');
+    await page.click('#reserve');
+    await untilText('available', '97');
+    await expect(text('countdown').textContent()).resolves.toMatch(/^Expires in \d\.\d s$/);
+    await page.screenshot({ path: join(OUTPUT, 'storefront-hold.png') });
+
+    const productId = (await short.http().get('/api/products').expect(200)).body.data[0].id as number;
+    const { done } = await timed(() => short.http().post('/api/holds').send({ product_id: productId, qty: 2 }).expect(201));
+    await untilText('available', '95');
+    expect(Date.now() - done).toBeLessThanOrEqual(1500);
+
+    // Both holds live 2 s: the countdown ends and the units come back, with no click.
+    await untilText('countdown', 'Expired.');
+    await untilText('available', '100');
+  });
+
+  it('Place order shows pending, then paid once the gateway’s signed webhook arrives; a refusal reads as a sentence', async () => {
+    const p = await factories(long.dataSource).makeProduct({ name: 'Limited jacket', stock: 2, price: '120.00' });
+    await page.goto(`${long.url}/?product=${p.id}`);
+    await untilText('available', '2');
+
+    await page.selectOption('#qty', '5');
+    await page.click('#reserve');
+    await untilText('message', 'Sold out for that quantity: only 2 left.');
+
+    await page.selectOption('#qty', '1');
+    await page.click('#reserve');
+    await untilText('available', '1');
+    await page.click('#place-order');
+    await untilText('order-status', 'pending');
+    const orderId = Number((await text('order-id').textContent())!.slice(1));
+
+    const hook = await sendWebhook(long, { idempotency_key: `storefront-${orderId}`, order_id: orderId, status: 'success' });
+    expect(hook.body.result).toBe('applied');
+    await untilText('order-status', 'paid');
+    await untilText('stock', '1');
+    await page.screenshot({ path: join(OUTPUT, 'storefront-paid.png') });
+  });
+
+  it('the operator view, with a token typed in, lists the products and charts a burst of holds', async () => {
+    const p = await factories(long.dataSource).makeProduct({ name: 'Burst product', stock: 10_000 });
+    await page.goto(`${long.url}/admin.html`);
+    await page.fill('#token', TOKEN);
+    await page.click('#connect');
+    await page.waitForSelector(`tr[data-product-id="${p.id}"]`);
+    // Bursts across several of the page's one-second reads, so that the chart has a rate to draw.
+    for (let wave = 0; wave < 3; wave++) {
+      await Promise.all(Array.from({ length: 40 }, () => long.http().post('/api/holds').send({ product_id: p.id, qty: 1 }).expect(201)));
+      await page.waitForFunction((n) => Number(document.querySelector(`tr[data-product-id="${n}"] td:nth-child(5)`)?.textContent) >= 1, p.id);
+    }
+    await page.waitForFunction(() => Number(document.getElementById('chart')?.dataset.peakHolds) > 0, null, { timeout: 10_000 });
+    await page.waitForFunction(() => (document.getElementById('holds-line')?.getAttribute('points') ?? '').split(' ').length >= 2);
+    await page.waitForFunction((n) => document.querySelector(`tr[data-product-id="${n}"] td:nth-child(5)`)?.textContent === '120', p.id);
+    await page.screenshot({ path: join(OUTPUT, 'admin.png') });
+    // The token lives in the page's memory only.
+    await expect(page.evaluate(() => [localStorage.length, sessionStorage.length, document.cookie, location.href])).resolves.toEqual([
+      0,
+      0,
+      '',
+      `${long.url}/admin.html`,
+    ]);
+  });
+});
