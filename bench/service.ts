@@ -14,6 +14,7 @@ export const DB = {
 
 export interface Service {
   url: string;
+  /** The service's process id (its memory and CPU time are read from /proc). */
   pid: number;
   stop: () => Promise<void>;
 }
