@@ -145,6 +145,8 @@ export class AvailabilityHubService implements OnModuleInit, OnModuleDestroy {
     stream.on('close', detach);
     onClose(detach);
     this.send(client, state.last ?? value, RETRY_MS);
+    // Opened while the stop began: it gets its one event and ends like the others.
+    if (this.closing) stream.end();
   }
 
   private detach(state: ProductState, client: Client): void {
