@@ -3,7 +3,7 @@
  * clients at once. A share of them are impatient: they give up after 100–300 ms (closing their
  * connection, as a browser or a client timeout does) and retry at once. A share carry an
  * Idempotency-Key, kept across the retry, as a careful client does. Used by `npm run bench` and by
- * test/stampede.e2e-spec.ts, which asserts what it must never do.
+ * test/stampede.load-spec.ts, which asserts what it must never do.
  */
 import { Agent, request } from 'node:http';
 import { readFileSync } from 'node:fs';

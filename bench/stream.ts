@@ -112,7 +112,7 @@ async function measure(service: Service, productId: number, streams: number): Pr
   let created = 0;
   let lastAnswer = 0;
   const probe = setInterval(() => probes.push({ t: lastAnswer, count: created }), 100);
-  const cpuBefore = cpuSeconds(service.pid!);
+  const cpuBefore = cpuSeconds(service.pid);
   const started = Date.now();
   const result = await holdsRun(service, productId, (status) => {
     if (status === 201) {
@@ -121,7 +121,7 @@ async function measure(service: Service, productId: number, streams: number): Pr
     }
   });
   const wall = (Date.now() - started) / 1000;
-  const cpu = cpuSeconds(service.pid!) - cpuBefore;
+  const cpu = cpuSeconds(service.pid) - cpuBefore;
   clearInterval(probe);
   const run: Run = {
     streams,
