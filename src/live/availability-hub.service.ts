@@ -206,14 +206,14 @@ export class AvailabilityHubService implements OnModuleInit, OnModuleDestroy {
     );
   }
 
-  /** One event, formatted once, to every client whose last value differs. */
+  /** One event, formatted and encoded once, to every client whose last value differs. */
   private broadcast(state: ProductState): void {
     const value = state.last;
     if (!value) return;
-    let payload: string | undefined;
+    let payload: Buffer | undefined;
     for (const client of state.clients) {
       if (same(client.sent, value)) continue;
-      payload ??= sseEvent(this.nextId(), 'availability', this.data(value));
+      payload ??= Buffer.from(sseEvent(this.nextId(), 'availability', this.data(value)));
       this.write(client, payload, value);
     }
   }
@@ -222,7 +222,7 @@ export class AvailabilityHubService implements OnModuleInit, OnModuleDestroy {
     this.write(client, sseEvent(this.nextId(), 'availability', this.data(value), retryMs), value);
   }
 
-  private write(client: Client, payload: string, value: LiveValue): void {
+  private write(client: Client, payload: string | Buffer, value: LiveValue): void {
     if (client.stream.destroyed) return;
     if (client.stream.writableLength > MAX_CLIENT_BACKLOG) {
       client.stream.destroy();

@@ -12,10 +12,10 @@ describe('the event-stream format and its timing rules', () => {
     expect(nextEventId(1001, 900)).toBe(1002);
   });
 
-  it('keeps reads of a product at least 100 ms apart', () => {
+  it('keeps reads of a product at least 250 ms apart', () => {
     expect(tickDelay(undefined, 5000)).toBe(0);
-    expect(tickDelay(5000, 5030)).toBe(70);
-    expect(tickDelay(5000, 5100)).toBe(0);
+    expect(tickDelay(5000, 5030)).toBe(220);
+    expect(tickDelay(5000, 5250)).toBe(0);
     expect(tickDelay(5000, 9000)).toBe(0);
   });
 

@@ -14,8 +14,11 @@ export interface AvailabilityData {
 
 /** How soon a browser should reconnect after the stream breaks (`retry:`). */
 export const RETRY_MS = 2000;
-/** At most one event per product per this many ms (10 per second); the latest value wins. */
-export const MIN_EVENT_GAP_MS = 100;
+/**
+ * At most one event per product per this many ms (4 per second, within the 10 the contract allows;
+ * each event is one write per open stream, so fewer cost the hot paths less); the latest value wins.
+ */
+export const MIN_EVENT_GAP_MS = 250;
 /** A comment line this often keeps proxies from closing an idle stream. */
 export const HEARTBEAT_MS = 15_000;
 export const HEARTBEAT = ': keep-alive\n\n';
