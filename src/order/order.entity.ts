@@ -10,6 +10,7 @@ import { ORDER_STATUSES, OrderStatus } from './order-status';
 @Entity('orders')
 @Index('idx_orders_status_id', ['status', 'id'])
 @Index('idx_orders_product_id', ['productId', 'id'])
+@Index('idx_orders_product_status_id', ['productId', 'status', 'id'])
 @Index('idx_orders_product_status_expires', ['productId', 'status', 'expiresAt', 'qty'])
 @Index('idx_orders_status_expires', ['status', 'expiresAt'])
 @Index('idx_orders_refund_due', ['refundDue', 'id'])

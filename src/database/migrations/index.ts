@@ -5,6 +5,7 @@ import { OrderTotalWidth1764000000003 } from './1764000000003-OrderTotalWidth';
 import { OrdersWithoutHoldForeignKey1764000000004 } from './1764000000004-OrdersWithoutHoldForeignKey';
 import { OrderPaymentWindow1764000000005 } from './1764000000005-OrderPaymentWindow';
 import { IdempotencyClaims1764000000006 } from './1764000000006-IdempotencyClaims';
+import { OrderListingIndexes1764000000007 } from './1764000000007-OrderListingIndexes';
 
 /** Every migration, in order: the schema changes only through these. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   OrdersWithoutHoldForeignKey1764000000004,
   OrderPaymentWindow1764000000005,
   IdempotencyClaims1764000000006,
+  OrderListingIndexes1764000000007,
 ];
