@@ -286,8 +286,9 @@ async function explainHotPaths(db: Connection, database: string, productIds: num
     if (seen.has(shape)) continue;
     seen.add(shape);
     const [plan] = (await db.query(`EXPLAIN ${statement}`)) as unknown as [Array<Record<string, unknown>>];
+    // Base tables: a derived table or a union's result (`<derived2>`) holds at most its subqueries' LIMITs.
     const problems = plan
-      .filter((row) => row.table !== null && (row.type === 'ALL' || row.type === 'index'))
+      .filter((row) => row.table !== null && !(row.table as string).startsWith('<') && (row.type === 'ALL' || row.type === 'index'))
       .map((r) => `${String(r.type)} on ${String(r.table)}`);
     // The rows each access really reads: EXPLAIN's estimate ignores the LIMIT (a walk of the primary
     // key from after_id is "half the table" whether it stops after a page or reads to the end), so
@@ -304,7 +305,8 @@ async function explainHotPaths(db: Connection, database: string, productIds: num
     const names = aliases(shape);
     const limit = /\bLIMIT\s+(\d+)\s*(?:FOR UPDATE.*)?$/i.exec(statement)?.[1];
     const accesses: Access[] = [];
-    for (const a of accessesOf(analyzed)) {
+    // Base tables only: a derived table or a union's result (`<derived2>`, `<union2,3>`) is counted where it is read from.
+    for (const a of accessesOf(analyzed).filter((x) => !String(x.table_name).startsWith('<'))) {
       const table = names.get(String(a.table_name)) ?? String(a.table_name);
       const read = Math.round(Number(a.r_rows ?? 0) * Number(a.r_loops ?? 1));
       const allowed = allowedRows(limit === undefined ? undefined : Number(limit), await rowsOf(table));

@@ -39,19 +39,18 @@ const ORDER_COLUMNS = `o.id, o.hold_id, o.product_id, o.qty, o.unit_price, o.tot
 const SELECT_ORDERS = `SELECT ${ORDER_COLUMNS} FROM orders o JOIN products p ON p.id = o.product_id`;
 
 /**
- * The index a listing page must read, when the optimizer cannot be trusted to find it: a filter
- * on one stored status (`pending`, `paid`, `cancelled`) reads `(status, id)`, or with a product
- * `(product_id, status, id)`: exactly the matching orders, already in id order, so a page reads
- * about as many rows as it shows. Left to itself, MariaDB plans `status=pending` as a walk of the
- * primary key from `after_id` (its ORDER BY … LIMIT shortcut assumes the matching rows are spread
- * evenly, but pending orders are the newest few: on 220,000 orders the walk read 210,051 rows
- * for a page of 50), and a rare status with a product as a walk of `(product_id, id)` or
- * `(status, id)` filtering the other. `refund_due=true` is left to the optimizer (its own
- * `(refund_due, id)` is tiny), as are `status=expired` (stored expired OR pending past the
- * deadline: no single range) and the other filters, whose plans read about a page.
+ * The index a listing page must read when it filters on a status, since the optimizer cannot be
+ * trusted to find it: `(status, id)`, or with a product `(product_id, status, id)`: exactly the
+ * orders of one stored status, already in id order, so a page reads about as many rows as it
+ * shows. Left to itself, MariaDB plans `status=pending` as a walk of the primary key from
+ * `after_id` (its ORDER BY … LIMIT shortcut assumes the matching rows are spread evenly, but
+ * pending orders are the newest few: on 220,000 orders the walk read 210,051 rows for a page of
+ * 50), and a rare status with a product as a walk of `(product_id, id)` or `(status, id)`
+ * filtering the other. `refund_due=true` is left to the optimizer (its own `(refund_due, id)` is
+ * tiny), as are the filters without a status, whose plans read about a page.
  */
 function listingIndex(query: ListOrdersQuery): string | undefined {
-  if (query.status === undefined || query.status === 'expired' || query.refundDue === true) return undefined;
+  if (query.status === undefined || query.refundDue === true) return undefined;
   return query.productId === undefined ? 'idx_orders_status_id' : 'idx_orders_product_status_id';
 }
 
@@ -195,17 +194,6 @@ export class OrderService {
     const now = new Date();
     const where = ['o.id > ?'];
     const params: unknown[] = [query.afterId];
-    if (query.status === 'pending') {
-      // Only orders still inside their payment window; a lapsed one reads (and lists) as expired.
-      where.push(`o.status = 'pending' AND o.expires_at > ?`);
-      params.push(now);
-    } else if (query.status === 'expired') {
-      where.push(`(o.status = 'expired' OR (${lapsedOrderSql('o')}))`);
-      params.push(now);
-    } else if (query.status) {
-      where.push('o.status = ?');
-      params.push(query.status);
-    }
     if (query.refundDue !== undefined) {
       where.push('o.refund_due = ?');
       params.push(query.refundDue ? 1 : 0);
@@ -215,11 +203,33 @@ export class OrderService {
       params.push(query.productId);
     }
     const index = listingIndex(query);
-    const from = `FROM orders o${index ? ` FORCE INDEX (${index})` : ''} JOIN products p ON p.id = o.product_id`;
-    const rows: OrderListRow[] = await this.dataSource.query(`SELECT ${ORDER_COLUMNS} ${from} WHERE ${where.join(' AND ')} ORDER BY o.id LIMIT ?`, [
-      ...params,
-      query.limit + 1,
-    ]);
+    const hint = index ? ` FORCE INDEX (${index})` : '';
+    const limit = query.limit + 1;
+    let rows: OrderListRow[];
+    if (query.status === 'expired') {
+      // Stored expired, or pending past the deadline (lapsed, not swept yet): no single range, and
+      // a walk of the primary key reads every order between two runs of expired ones. So each half
+      // reads its own status in id order, at most a page each, and the page is the first of both.
+      const half = (status: string) => `(SELECT o.id FROM orders o${hint} WHERE ${status} AND ${where.join(' AND ')} ORDER BY o.id LIMIT ${limit})`;
+      rows = await this.dataSource.query(
+        `SELECT ${ORDER_COLUMNS}
+           FROM (${half(`o.status = 'expired'`)} UNION ALL ${half(lapsedOrderSql('o'))}) e
+           JOIN orders o ON o.id = e.id JOIN products p ON p.id = o.product_id
+          ORDER BY o.id LIMIT ${limit}`,
+        [...params, now, ...params],
+      );
+    } else {
+      if (query.status === 'pending') {
+        // Only orders still inside their payment window; a lapsed one reads (and lists) as expired.
+        where.push(`o.status = 'pending' AND o.expires_at > ?`);
+        params.push(now);
+      } else if (query.status) {
+        where.push('o.status = ?');
+        params.push(query.status);
+      }
+      const from = `FROM orders o${hint} JOIN products p ON p.id = o.product_id`;
+      rows = await this.dataSource.query(`SELECT ${ORDER_COLUMNS} ${from} WHERE ${where.join(' AND ')} ORDER BY o.id LIMIT ?`, [...params, limit]);
+    }
     const page = rows.slice(0, query.limit).map((row) => orderListItem(row, now));
     const next = rows.length > query.limit ? page[page.length - 1].id : null;
     return { data: page, next_after_id: next };
