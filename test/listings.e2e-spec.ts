@@ -95,6 +95,36 @@ describe('listings without N+1 (real MariaDB, statement counts)', () => {
     expect(none.body).toEqual({ data: [], next_after_id: null });
   });
 
+  it('status=expired pages through stored expired and lapsed pending orders alike, in id order, one statement a page', async () => {
+    const make = factories(t.dataSource);
+    const c = await make.makeProduct({ name: 'Sneaker C', stock: 1000 });
+    const past = new Date(Date.now() - 60_000);
+    const expected: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      // Stored expired, pending past its deadline (not swept yet), pending inside it.
+      const kind = i % 3;
+      const o =
+        kind === 0
+          ? await make.makeOrder({ productId: c.id, status: 'expired' })
+          : await make.makeOrder({ productId: c.id, status: 'pending', expiresAt: kind === 1 ? past : undefined });
+      if (kind !== 2) expected.push(Number(o.id));
+    }
+    for (const filter of [`&product_id=${c.id}`, '']) {
+      const seen: number[] = [];
+      let after = 0;
+      for (let pages = 0; pages < 20; pages++) {
+        const { result, statements } = await countStatements(t.dataSource, () => page(`?status=expired${filter}&limit=3&after_id=${after}`));
+        expect(statements).toHaveLength(1);
+        for (const o of result.body.data as ListedOrder[]) expect(o.status).toBe('expired');
+        seen.push(...(result.body.data as ListedOrder[]).map((o) => o.id));
+        if (result.body.next_after_id === null) break;
+        after = result.body.next_after_id;
+      }
+      // No other order of this file is expired.
+      expect(seen).toEqual(expected);
+    }
+  });
+
   it('lists the same order as GET /api/orders/:id shows it', async () => {
     const res = await page('?limit=1');
     const [first] = res.body.data as ListedOrder[];

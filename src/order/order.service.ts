@@ -209,11 +209,16 @@ export class OrderService {
     if (query.status === 'expired') {
       // Stored expired, or pending past the deadline (lapsed, not swept yet): no single range, and
       // a walk of the primary key reads every order between two runs of expired ones. So each half
-      // reads its own status in id order, at most a page each, and the page is the first of both.
-      const half = (status: string) => `(SELECT o.id FROM orders o${hint} WHERE ${status} AND ${where.join(' AND ')} ORDER BY o.id LIMIT ${limit})`;
+      // reads at most a page on its own index, and the page is the first of both: stored expired
+      // ones in id order on `(status, id)`; lapsed ones on `(status, expires_at)`, which holds
+      // just them (the pending orders still inside their window, all of which `(status, id)`
+      // would walk, lie beyond the deadline), sorted by id: they are few, the sweep marks them.
+      const lapsedIndex = query.productId === undefined ? 'idx_orders_status_expires' : 'idx_orders_product_status_expires';
+      const half = (status: string, index: string | undefined) =>
+        `(SELECT o.id FROM orders o${index && hint ? ` FORCE INDEX (${index})` : ''} WHERE ${status} AND ${where.join(' AND ')} ORDER BY o.id LIMIT ${limit})`;
       rows = await this.dataSource.query(
         `SELECT ${ORDER_COLUMNS}
-           FROM (${half(`o.status = 'expired'`)} UNION ALL ${half(lapsedOrderSql('o'))}) e
+           FROM (${half(`o.status = 'expired'`, index)} UNION ALL ${half(lapsedOrderSql('o'), lapsedIndex)}) e
            JOIN orders o ON o.id = e.id JOIN products p ON p.id = o.product_id
           ORDER BY o.id LIMIT ${limit}`,
         [...params, now, ...params],
