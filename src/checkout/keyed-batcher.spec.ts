@@ -132,4 +132,18 @@ describe('KeyedBatcher', () => {
     await expect(staying).resolves.toBe(2);
     expect(ran).toEqual([[0], [2]]);
   });
+
+  it("hands a batch's results out resolveChunk at a time, with a turn of the event loop between chunks", async () => {
+    const b = new KeyedBatcher<string, number, number>((_k, items) => Promise.resolve(items), { maxBatch: 10, maxInFlight: 1, resolveChunk: 2 });
+    const order: string[] = [];
+    const all = [1, 2, 3, 4, 5].map((x) =>
+      b.submit('a', x).then((r) => {
+        order.push(`result ${r}`);
+        if (r === 1) setImmediate(() => order.push('a turn of the loop'));
+      }),
+    );
+    await Promise.all(all);
+    // 1 runs at once, alone; 2–5 form the next batch, handed out as [2, 3], a turn, [4, 5].
+    expect(order).toEqual(['result 1', 'result 2', 'result 3', 'a turn of the loop', 'result 4', 'result 5']);
+  });
 });

@@ -60,7 +60,7 @@ export class KeyedBatcher<K, I, R> {
             key,
             batch.map((e) => e.item),
           );
-          batch.forEach((e, i) => e.resolve(results[i]));
+          await this.handOut(batch, results);
         } catch (err) {
           for (const e of batch) e.reject(err);
         }
@@ -68,6 +68,19 @@ export class KeyedBatcher<K, I, R> {
     } finally {
       queue.running--;
       this.settle(key, queue);
+    }
+  }
+
+  /**
+   * Resolves a batch's items in its order, `resolveChunk` at a time with a turn of the event loop
+   * between chunks, so what the callers do with their results (answers written) is interleaved
+   * with reading I/O (a client that left meanwhile is seen before its answer is decided).
+   */
+  private async handOut(batch: Array<Entry<I, R>>, results: R[]): Promise<void> {
+    const chunk = this.limits.resolveChunk ?? batch.length;
+    for (let i = 0; i < batch.length; i += chunk) {
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      for (let j = i; j < Math.min(batch.length, i + chunk); j++) batch[j].resolve(results[j]);
     }
   }
 
@@ -122,6 +135,8 @@ export interface BatcherLimits {
   maxQueued?: number;
   /** Longest an item may wait for its batch to start; unbounded when omitted. */
   maxWaitMs?: number;
+  /** Results handed out this many at a time, a turn of the event loop apart; all at once when omitted. */
+  resolveChunk?: number;
 }
 
 /** The key's queue is full: the request was not admitted. */
