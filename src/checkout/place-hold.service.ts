@@ -20,7 +20,7 @@ const MAX_BATCHES_IN_FLIGHT = 2;
  * takes tens of milliseconds under load, and a client that leaves meanwhile must be seen before its
  * own answer is decided, not after (see `place`).
  */
-const ANSWERS_PER_TURN = 8;
+const ANSWERS_PER_TURN = 16;
 
 interface HoldRequest {
   qty: number;
