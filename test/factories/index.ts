@@ -142,7 +142,7 @@ export class OrderFactory {
         total: lineTotal(unitPrice, qty),
         status: o.status ?? 'pending',
         expiresAt: o.expiresAt ?? new Date(at.getTime() + 900_000),
-        refundDue: false,
+        refundDue: o.refundDue ?? false,
         createdAt: at,
         updatedAt: o.updatedAt ?? at,
       });
@@ -164,6 +164,7 @@ type OrderOverrides = {
   expiresAt?: Date;
   at?: Date;
   updatedAt?: Date;
+  refundDue?: boolean;
 };
 
 /** The times of the hold an order made at `at` came from. */
