@@ -151,9 +151,11 @@ export class PlaceHoldService {
   /**
    * Holds granted to clients that left while their batch ran are ended at once, before anyone
    * could hear of them, and their units return to the sale (instead of staying locked for
-   * HOLD_TTL_SECONDS); their requests answer 503 to nobody (counted as rejected: `client_gone`). A hold with an Idempotency-Key is kept:
-   * its key's answer is stored, and the client's retry gets it. Checked after the commit, the last
-   * moment before the answer is written.
+   * HOLD_TTL_SECONDS); their requests answer 503 to nobody (counted as rejected: `client_gone`).
+   * A hold with an Idempotency-Key is kept: its key's answer is stored, and the client's retry
+   * gets it. This ends those gone by the commit, in one transaction; `place` checks each hold
+   * again right before its answer is decided (the answers are handed out ANSWERS_PER_TURN at a
+   * time) and ends the few that left in between.
    */
   private async endAbandoned(productId: number, requests: HoldRequest[], outcomes: HoldOutcome[]): Promise<void> {
     // Let the event loop take in the I/O already waiting (a client's closed connection among it)
