@@ -1,3 +1,5 @@
+import type { SqlPart } from './sql-part';
+
 /**
  * A lapse rule in its two forms side by side: a row still stored in its live status (`live`)
  * whose `expires_at` has passed is lapsed, and reads as `expired`, whether or not the expiry job
@@ -6,10 +8,23 @@
  */
 export function lapseRule<S extends string>(live: S) {
   const isLapsed = (row: { status: S | string; expiresAt: Date }, now: Date): boolean => row.status === live && row.expiresAt.getTime() <= now.getTime();
+  const sql = (alias: string, now = '?'): string => `${alias}.status = '${live}' AND ${alias}.expires_at <= ${now}`;
   return {
     isLapsed,
     /** The SQL form for the row named `alias`; `now` is its one parameter, `?` unless a named one (`:now`) is given. */
-    sql: (alias: string, now = '?'): string => `${alias}.status = '${live}' AND ${alias}.expires_at <= ${now}`,
+    sql,
+    /**
+     * The locking read of a product's lapsed units in `table` (one row, `units`), with SKIP LOCKED:
+     * a row another transaction holds (being converted, paid or swept) is not counted, and the
+     * rows counted stay locked until the caller's transaction ends. A part of the reservation's
+     * statement, under the product's row lock.
+     */
+    unitsRead: (table: 'holds' | 'orders', productId: number, now: Date): SqlPart => ({
+      sql: `SELECT COALESCE(SUM(t.qty), 0) AS units FROM ${table} t
+             WHERE t.product_id = ? AND ${sql('t')}
+             FOR UPDATE SKIP LOCKED`,
+      params: [productId, now],
+    }),
     /** How a row reads at `now`: a lapsed one reads as expired. */
     statusAt: <T extends string>(row: { status: T; expiresAt: Date }, now: Date): T | 'expired' => (isLapsed(row, now) ? 'expired' : row.status),
   };

@@ -10,4 +10,5 @@ const HOLD_LAPSE = lapseRule<HoldStatus>('active');
 
 export const isLapsed = HOLD_LAPSE.isLapsed;
 export const lapsedHoldSql = HOLD_LAPSE.sql;
+export const lapsedHoldUnitsRead = (productId: number, now: Date) => HOLD_LAPSE.unitsRead('holds', productId, now);
 export const holdStatusAt = (hold: { status: HoldStatus; expiresAt: Date }, now: Date): HoldStatus => HOLD_LAPSE.statusAt(hold, now);

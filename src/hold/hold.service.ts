@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import { HoldNotFoundError } from '../common/errors';
-import { SqlPart } from '../database/sql-part';
+import type { SqlPart } from '../common/sql-part';
 import { Tx } from '../database/transaction.service';
-import { lapsedHoldSql } from './hold-lapse';
+import { lapsedHoldSql, lapsedHoldUnitsRead } from './hold-lapse';
 import { Hold } from './hold.entity';
 
 /** A position in the (expires_at, id) order of holds. */
@@ -37,12 +37,7 @@ export class HoldService {
    * It runs under the product's row lock, in the statement that takes it.
    */
   lapsedUnitsRead(productId: number, now: Date): SqlPart {
-    return {
-      sql: `SELECT COALESCE(SUM(qty), 0) AS units FROM holds h
-             WHERE h.product_id = ? AND ${lapsedHoldSql('h')}
-             FOR UPDATE SKIP LOCKED`,
-      params: [productId, now],
-    };
+    return lapsedHoldUnitsRead(productId, now);
   }
 
   /**

@@ -3,13 +3,13 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { OrderNotFoundError } from '../common/errors';
 import { lineTotal } from '../common/money';
-import { SqlPart } from '../database/sql-part';
+import type { SqlPart } from '../common/sql-part';
 import { Tx } from '../database/transaction.service';
 import { ListOrdersQuery } from './dto/list-orders.query';
 import { OrderListRow, OrderPage, OrderResponse, orderListItem } from './dto/order.response';
 import { FinalOrderStatus, OrderTransition, transitionTo } from './order-transitions';
 import { Order } from './order.entity';
-import { lapsedOrderSql } from './order-lapse';
+import { lapsedOrderSql, lapsedOrderUnitsRead } from './order-lapse';
 
 /** The statuses an order never leaves. */
 const FINAL_STATUSES: FinalOrderStatus[] = ['paid', 'cancelled', 'expired'];
@@ -122,12 +122,7 @@ export class OrderService {
    * row lock, in the statement that takes it, on every reservation.
    */
   lapsedUnitsRead(productId: number, now: Date): SqlPart {
-    return {
-      sql: `SELECT COALESCE(SUM(qty), 0) AS units FROM orders o
-             WHERE o.product_id = ? AND ${lapsedOrderSql('o')}
-             FOR UPDATE SKIP LOCKED`,
-      params: [productId, now],
-    };
+    return lapsedOrderUnitsRead(productId, now);
   }
 
   /** Products that have lapsed orders at `now`, for the expiry job. No locks. */
