@@ -2,7 +2,8 @@ import { TransactionService } from '../src/database/transaction.service';
 import { IdempotencyPurgeJob } from '../src/idempotency/idempotency-purge.job';
 import { IdempotencyKeyTakenError, IdempotencyService } from '../src/idempotency/idempotency.service';
 import { factories } from './factories';
-import { startTestApp, TestApp } from './helpers/test-app';
+import { connectTestDb, startTestApp, TestApp } from './helpers/test-app';
+import { pollUntil } from './helpers/wait';
 
 const DB = 'fs_test_idempotency';
 
@@ -204,6 +205,56 @@ describe('Idempotency-Key on POST /api/holds and POST /api/orders', () => {
       }
     } finally {
       await second.close();
+    }
+  });
+});
+
+describe('Idempotency-Key when the hold is not admitted', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(`${DB}_admission`, { AVAILABILITY_CACHE_TTL_MS: '0', HOLD_QUEUE_TIMEOUT_MS: '300' });
+  });
+  afterAll(() => t.close());
+
+  it('a hold answered 503 at its queue deadline gives its key up, so the retry runs at once; it was never granted', async () => {
+    const p = await factories(t.dataSource).makeProduct({ stock: 10 });
+    const locker = await connectTestDb(`${DB}_admission`);
+    const key = `deadline-${Date.now()}`;
+    try {
+      // Hold the product's row lock: the two reservation batches this instance runs at once wait on it.
+      await locker.query('START TRANSACTION');
+      await locker.query('SELECT id FROM products WHERE id = ? FOR UPDATE', [p.id]);
+      const body = { product_id: p.id, qty: 1 };
+      const blocked = [0, 1].map(() =>
+        t
+          .http()
+          .post('/api/holds')
+          .send(body)
+          .then((r) => r),
+      );
+      await pollUntil(
+        'both reservation batches wait on the row lock',
+        async () => {
+          const [w] = await locker.query(
+            "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE info LIKE '%FROM products WHERE id = % FOR UPDATE)%UNION ALL%'",
+          );
+          return Number((w as Array<{ n: number }>)[0].n);
+        },
+        (n) => n >= 2,
+      );
+      const shed = await t.http().post('/api/holds').set('Idempotency-Key', key).send(body);
+      expect(shed.status).toBe(503);
+      expect(shed.headers['retry-after']).toBe('1');
+      const [rows] = await locker.query('SELECT COUNT(*) AS n FROM idempotency_keys WHERE idem_key = ?', [key]);
+      expect(Number((rows as Array<{ n: number }>)[0].n)).toBe(0);
+      await locker.query('ROLLBACK');
+      for (const r of await Promise.all(blocked)) expect(r.status).toBe(201);
+      const retried = await t.http().post('/api/holds').set('Idempotency-Key', key).send(body).expect(201);
+      expect(retried.headers['idempotent-replayed']).toBeUndefined();
+      const [holds] = await locker.query('SELECT COUNT(*) AS n FROM holds WHERE product_id = ?', [p.id]);
+      expect(Number((holds as Array<{ n: number }>)[0].n)).toBe(3);
+    } finally {
+      await locker.end();
     }
   });
 });
