@@ -97,6 +97,11 @@ export class PlaceHoldService {
     return outcome;
   }
 
+  /** Holds of a product waiting on this instance for their batch to start. */
+  queued(productId: number): number {
+    return this.batcher.queued(productId);
+  }
+
   private rejected(dto: CreateHoldDto, reason: string, available?: number): void {
     this.logger.log({ msg: 'hold.rejected', reason, product_id: dto.product_id, qty: dto.qty, available });
     this.metrics.holdRejected(reason);
