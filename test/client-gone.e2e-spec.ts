@@ -66,11 +66,7 @@ describe('holds of clients that left before their answer', () => {
 
     const stored = await pollUntil(
       'the two granted holds are ended',
-      async () =>
-        (await t.dataSource.query('SELECT status, COUNT(*) AS n FROM holds WHERE product_id = ? GROUP BY status', [p.id])) as Array<{
-          status: string;
-          n: string;
-        }>,
+      () => t.dataSource.query<Array<{ status: string; n: string }>>('SELECT status, COUNT(*) AS n FROM holds WHERE product_id = ? GROUP BY status', [p.id]),
       (rows) => rows.length > 0 && rows.every((r) => r.status === 'expired'),
     );
     expect(stored.map((r) => ({ status: r.status, n: Number(r.n) }))).toEqual([{ status: 'expired', n: 2 }]);
