@@ -127,9 +127,8 @@ export class IdempotencyService {
    */
   async fill(tx: Tx, answers: ClaimAnswer[]): Promise<void> {
     if (answers.length === 0) return;
-    const byScope = new Map<string, ClaimAnswer[]>();
-    for (const a of answers) byScope.set(a.claim.scope, [...(byScope.get(a.claim.scope) ?? []), a]);
-    for (const [scope, list] of byScope) {
+    for (const scope of new Set(answers.map((a) => a.claim.scope))) {
+      const list = answers.filter((a) => a.claim.scope === scope);
       const marks = list.map(() => '?').join(', ');
       const res: { affectedRows: number } = await tx.manager.query(
         `UPDATE idempotency_keys
