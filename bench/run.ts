@@ -10,12 +10,18 @@
  * BENCH_COMPARE_MAIN=/path/to/other/dist/main.js does the same between this build and another one
  * (an earlier commit built in a worktree): before and after, from one command. BENCH_STAMPEDE=0
  * leaves out (d), the stampede (20,000 holds, a third of the clients giving up and retrying).
+ *
+ * Then (e), the framework's cost: every build above runs beside the lean limit
+ * (`../shared/bench/lean-limit-server.mjs`, or BENCH_LEAN_LIMIT), in interleaved windows of
+ * BENCH_DURATION seconds, BENCH_LEAN_WINDOWS (3) of each, and the ratios are printed (see
+ * lean-pair.ts). BENCH_LEAN=0 leaves it out; BENCH_SETS=0 runs it alone.
  */
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { connectDb, createProduct, dropDatabase, startService } from './service';
+import { leanLimitPresent, leanPair, leanPairTable, LEAN_LIMIT, PairService } from './lean-pair';
 import { Figures, hotHolds, productReads, race, stampedeRun } from './scenarios';
 
 const DATABASE = process.env.BENCH_DB_NAME ?? 'flash_sale_bench';
@@ -24,6 +30,7 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const OUT = join(__dirname, 'results');
 const COMPARE_NODE = process.env.BENCH_COMPARE_NODE;
 const COMPARE_MAIN = process.env.BENCH_COMPARE_MAIN;
+const LEAN_WINDOWS = Number(process.env.BENCH_LEAN_WINDOWS ?? 3);
 
 /** What one set runs: a runtime and a built entry point. */
 interface Variant {
@@ -83,6 +90,34 @@ function combine(runs: Figures[][]): Figures[] {
   });
 }
 
+/** (e) Every build beside the lean limit, each on its own database. */
+async function runLeanPair(variants: Variant[]): Promise<{ md: string; json: unknown }> {
+  if (process.env.BENCH_LEAN === '0') return { md: '', json: undefined };
+  if (!leanLimitPresent()) {
+    const note = `The lean limit (${LEAN_LIMIT}) is not there: the comparison with it was left out.\n`;
+    process.stdout.write(note);
+    return { md: note, json: undefined };
+  }
+  process.stdout.write('the lean-limit comparison…\n');
+  const started: PairService[] = [];
+  try {
+    for (const [i, variant] of variants.entries()) {
+      const database = `${DATABASE}_pair${i}`;
+      await dropDatabase(database);
+      const service = await startService(database, { DB_POOL_SIZE: process.env.DB_POOL_SIZE ?? '20' }, variant.node, variant.main);
+      started.push({ label: variant.label, service, db: await connectDb(database) });
+    }
+    const result = await leanPair(started, LEAN_WINDOWS, DURATION);
+    return { md: leanPairTable(result.rows, LEAN_WINDOWS, DURATION), json: result };
+  } finally {
+    for (const [i, s] of started.entries()) {
+      await s.db.end();
+      await s.service.stop();
+      await dropDatabase(`${DATABASE}_pair${i}`);
+    }
+  }
+}
+
 function nodeVersion(node: string): string {
   return execSync(`"${node}" --version`).toString().trim();
 }
@@ -131,7 +166,7 @@ async function main(): Promise<void> {
   if (COMPARE_NODE) variants.push({ label: `this build on ${nodeVersion(COMPARE_NODE)}`, node: COMPARE_NODE });
   if (COMPARE_MAIN) variants.push({ label: `the build at ${COMPARE_MAIN}`, node: process.execPath, main: COMPARE_MAIN });
   const runs = new Map<Variant, Figures[][]>(variants.map((v) => [v, []]));
-  for (let i = 0; i < RUNS; i++) {
+  for (let i = 0; i < (process.env.BENCH_SETS === '0' ? 0 : RUNS); i++) {
     for (const variant of variants) {
       process.stdout.write(`run ${i + 1} of ${RUNS}: ${variant.label}, Node ${nodeVersion(variant.node)}…\n`);
       runs.get(variant)!.push(await runOnce(variant));
@@ -146,6 +181,7 @@ async function main(): Promise<void> {
   const json: Record<string, unknown>[] = [];
   let md = '';
   for (const variant of variants) {
+    if (runs.get(variant)!.length === 0) continue; // BENCH_SETS=0: the lean-limit comparison only
     const results = combine(runs.get(variant)!);
     const nodeEnv = { ...env, node: nodeVersion(variant.node), build: variant.label };
     json.push({ machine: nodeEnv, runs: RUNS, duration_s: DURATION, results, each_run: runs.get(variant) });
@@ -155,6 +191,12 @@ async function main(): Promise<void> {
         f.checks.filter((c) => !c.ok).map((c) => `${variant.label} (Node ${nodeEnv.node}) ${f.scenario} (${f.connections}): ${c.name}: ${c.detail}`),
       ),
     );
+  }
+  const pair = await runLeanPair(variants);
+  if (pair.md) md += (md ? '\n' : '') + pair.md;
+  if (pair.json) json.push({ machine: env, lean_pair: pair.json });
+  for (const row of (pair.json as { rows?: Array<{ service: string; scenario: string; connections: number; bad_windows: number }> } | undefined)?.rows ?? []) {
+    if (row.bad_windows > 0) failed.push(`${row.service} beside the lean limit, ${row.scenario} (${row.connections}): ${row.bad_windows} windows with non-2xx answers`);
   }
   writeFileSync(join(OUT, 'latest.json'), JSON.stringify(json.length === 1 ? json[0] : json, null, 2) + '\n');
   writeFileSync(join(OUT, 'latest.md'), md);

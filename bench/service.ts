@@ -19,7 +19,7 @@ export interface Service {
   stop: () => Promise<void>;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -45,12 +45,12 @@ export async function dropDatabase(database: string): Promise<void> {
   }
 }
 
-async function waitHealthy(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
+export async function waitHealthy(url: string, child: ChildProcess, stderr: () => string, path = '/health'): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}: ${stderr()}`);
     try {
-      if ((await fetch(`${url}/health`)).status === 200) return;
+      if ((await fetch(`${url}${path}`)).status === 200) return;
     } catch {
       // not listening yet
     }
