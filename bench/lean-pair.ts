@@ -10,7 +10,7 @@
  * (by default the shared bench folder beside the project); without it, this part is left out.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Connection } from 'mysql2/promise';
@@ -30,6 +30,8 @@ export interface PairWindow {
   p99_ms: number;
   non2xx: number;
   errors: number;
+  /** The server process's CPU time (user + system) per answered request, in µs. */
+  cpu_us: number;
 }
 
 export interface PairRow {
@@ -40,6 +42,9 @@ export interface PairRow {
   service_p99_ms: number;
   lean_rps: number;
   lean_p99_ms: number;
+  /** CPU time of the server process per request (µs), medians: what the framework costs, less the noise. */
+  service_cpu_us: number;
+  lean_cpu_us: number;
   ratio: number;
   /** Windows whose answers were not all 2xx (a failure of the comparison, not a figure). */
   bad_windows: number;
@@ -55,6 +60,7 @@ export interface PairService {
 interface Target {
   name: string;
   url: string;
+  pid: number;
   holdProduct: number;
   readProduct: number;
 }
@@ -62,7 +68,7 @@ interface Target {
 const LEAN = 'lean limit';
 
 /** Starts the lean server on a free port, its own database, product 1 with a stock no run exhausts. */
-async function startLean(): Promise<{ url: string; stop: () => Promise<void> }> {
+async function startLean(): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   await dropDatabase(LEAN_DB);
   const port = await freePort();
   let stderr = '';
@@ -77,6 +83,7 @@ async function startLean(): Promise<{ url: string; stop: () => Promise<void> }> 
   await waitHealthy(url, child, () => stderr, '/api/products/1');
   return {
     url,
+    pid: child.pid as number,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
@@ -85,6 +92,16 @@ async function startLean(): Promise<{ url: string; stop: () => Promise<void> }> 
       await dropDatabase(LEAN_DB);
     },
   };
+}
+
+/** User + system CPU time of a process so far, in µs (from /proc; 0 where there is none). */
+function cpuMicros(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return 0;
+  }
 }
 
 async function window(target: Target, scenario: 'holds' | 'read', connections: number, seconds: number): Promise<PairWindow> {
@@ -100,7 +117,9 @@ async function window(target: Target, scenario: 'holds' | 'read', connections: n
         timeout: 30,
       }
     : { url: `${target.url}/api/products/${target.readProduct}`, connections, duration: seconds, timeout: 30 };
+  const cpuBefore = cpuMicros(target.pid);
   const r = await autocannon(options);
+  const cpu = cpuMicros(target.pid) - cpuBefore;
   return {
     scenario: hold ? 'POST /api/holds, hot product' : 'GET /api/products/:id',
     connections,
@@ -110,6 +129,7 @@ async function window(target: Target, scenario: 'holds' | 'read', connections: n
     p99_ms: r.latency.p99,
     non2xx: r.non2xx,
     errors: r.errors + r.timeouts,
+    cpu_us: r.requests.total > 0 ? Math.round((cpu / r.requests.total) * 10) / 10 : 0,
   };
 }
 
@@ -131,12 +151,13 @@ export async function leanPair(services: PairService[], windows: number, seconds
       targets.push({
         name: s.label,
         url: s.service.url,
+        pid: s.service.pid,
         holdProduct: await createProduct(s.db, 'Lean pair: hot product', STOCK),
         readProduct: await createProduct(s.db, 'Lean pair: read product', 100),
       });
     }
     // The lean server seeds product 1 and serves the same reads and holds on it.
-    targets.push({ name: LEAN, url: lean.url, holdProduct: 1, readProduct: 1 });
+    targets.push({ name: LEAN, url: lean.url, pid: lean.pid, holdProduct: 1, readProduct: 1 });
     const scenarios: Array<['holds' | 'read', number]> = [
       ['holds', 64],
       ['holds', 256],
@@ -150,7 +171,7 @@ export async function leanPair(services: PairService[], windows: number, seconds
         const order = [...targets.slice(shift), ...targets.slice(0, shift)];
         for (const t of order) {
           const w = await window(t, s, c, seconds);
-          process.stdout.write(`  lean pair, round ${round + 1}: ${w.server}, ${w.scenario} (${c}): ${w.rps}/s, p99 ${w.p99_ms} ms\n`);
+          process.stdout.write(`  lean pair, round ${round + 1}: ${w.server}, ${w.scenario} (${c}): ${w.rps}/s, p99 ${w.p99_ms} ms, ${w.cpu_us} µs CPU per request\n`);
           each.push(w);
         }
       }
@@ -172,6 +193,8 @@ export async function leanPair(services: PairService[], windows: number, seconds
           service_p99_ms: median(mine.map((w) => w.p99_ms)),
           lean_rps: Math.round(leanRps),
           lean_p99_ms: median(ln.map((w) => w.p99_ms)),
+          service_cpu_us: median(mine.map((w) => w.cpu_us)),
+          lean_cpu_us: median(ln.map((w) => w.cpu_us)),
           ratio: Math.round((serviceRps / leanRps) * 100) / 100,
           bad_windows: [...mine, ...ln].filter((w) => w.non2xx > 0 || w.errors > 0).length,
         });
@@ -187,13 +210,13 @@ export function leanPairTable(rows: PairRow[], windows: number, seconds: number)
   const lines = [
     `This service against the lean limit (${LEAN_LIMIT.replace(/.*\/(shared\/)/, '../$1')}), interleaved windows of ${seconds} s, medians of ${windows} each:`,
     '',
-    '| build | scenario | connections | this service | lean limit | ratio |',
-    '| --- | --- | ---: | ---: | ---: | ---: |',
+    '| build | scenario | connections | this service | lean limit | ratio | CPU per request: service / lean |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of rows) {
     const bad = r.bad_windows > 0 ? ` (${r.bad_windows} windows with non-2xx answers)` : '';
     lines.push(
-      `| ${r.service} | ${r.scenario} | ${r.connections} | ${r.service_rps}/s, p99 ${r.service_p99_ms} ms | ${r.lean_rps}/s, p99 ${r.lean_p99_ms} ms | ${r.ratio.toFixed(2)}${bad} |`,
+      `| ${r.service} | ${r.scenario} | ${r.connections} | ${r.service_rps}/s, p99 ${r.service_p99_ms} ms | ${r.lean_rps}/s, p99 ${r.lean_p99_ms} ms | ${r.ratio.toFixed(2)}${bad} | ${r.service_cpu_us} µs / ${r.lean_cpu_us} µs |`,
     );
   }
   return lines.join('\n') + '\n';

@@ -94,6 +94,32 @@ describe('Idempotency-Key on POST /api/holds and POST /api/orders', () => {
   });
 
   it.each([
+    ['holds', { qty: 0, product_id: 1 }, [{ field: 'qty', problem: 'must be at least 1' }]],
+    ['holds', { product_id: 1, qty: 1, note: 'x' }, [{ field: 'note', problem: 'property note should not exist' }]],
+    ['orders', { hold_id: 1.5 }, [{ field: 'hold_id', problem: 'must be an integer' }]],
+  ])("a field's 400 on /api/%s is the key's answer: replayed for the same body, 422 for another", async (route, body, details) => {
+    const key = newKey();
+    const post = (b: unknown) =>
+      t
+        .http()
+        .post(`/api/${route}`)
+        .set('Idempotency-Key', key)
+        .send(b as object);
+    const first = await post(body).expect(400);
+    expect(first.body).toEqual({ statusCode: 400, error: 'validation_failed', message: expect.any(String), details });
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    const again = await post(body).expect(400);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toEqual(first.body);
+    await post(route === 'holds' ? { product_id: 1, qty: 1 } : { hold_id: 1 }).expect(422);
+  });
+
+  it("a malformed key is reported before the body's fields", async () => {
+    const res = await hold('bad\tkey', { product_id: 'x', qty: 0 }).expect(400);
+    expect(res.body.details).toEqual([{ field: 'Idempotency-Key', problem: expect.any(String) }]);
+  });
+
+  it.each([
     ['empty', ''],
     ['longer than 255', 'k'.repeat(256)],
     ['a control character', 'bad\tkey'],

@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   HoldAlreadyUsedError,
@@ -12,14 +12,13 @@ import {
   ProductNotFoundError,
   ServiceUnavailableError,
 } from '../common/errors';
-import { CreateHoldDto } from '../hold/dto/create-hold.dto';
+import { CreateHoldDto, parseCreateHold } from '../hold/dto/create-hold.dto';
 import { HoldResponse } from '../hold/dto/hold.response';
 import { ApiErrors, BODY_ERRORS, WEBHOOK_SECURITY } from '../http/openapi';
 import { clientGone } from '../http/client-gone';
 import { SignedWebhook } from '../http/route-auth';
-import { Idempotent, IdempotencyClaimParam } from '../idempotency/idempotency.interceptor';
-import { IdempotencyClaim } from '../idempotency/idempotency.service';
-import { CreateOrderDto } from '../order/dto/create-order.dto';
+import { IdempotencyGate } from '../idempotency/idempotency-gate';
+import { CreateOrderDto, parseCreateOrder } from '../order/dto/create-order.dto';
 import { OrderResponse } from '../order/dto/order.response';
 import { PaymentWebhookDto, PRINTABLE_ASCII } from '../payment/dto/payment-webhook.dto';
 import { WebhookResponse } from '../payment/dto/webhook.response';
@@ -42,24 +41,31 @@ export class CheckoutController {
     private readonly holds: PlaceHoldService,
     private readonly orders: PlaceOrderService,
     private readonly payments: SettlePaymentService,
+    private readonly idempotency: IdempotencyGate,
   ) {}
 
+  /**
+   * The two hottest routes check their bodies with compiled checks (parseCreateHold,
+   * parseCreateOrder: the DTO's rules, the same details) inside the Idempotency-Key gate, so a
+   * field's 400 comes after the key's checks and is stored as the key's answer, as the contract
+   * orders.
+   */
   @Post('holds')
   @HttpCode(201)
-  @Idempotent('holds')
   @ApiTags('holds')
   @ApiHeader(IDEMPOTENCY_KEY_HEADER)
+  @ApiBody({ type: CreateHoldDto })
   @ApiCreatedResponse({ type: HoldResponse })
   @ApiErrors(...BODY_ERRORS, new ProductNotFoundError(), new InsufficientStockError(3), new IdempotencyKeyInFlightError(), new IdempotencyKeyReusedError())
-  placeHold(@Body() dto: CreateHoldDto, @Req() req: FastifyRequest, @IdempotencyClaimParam() claim?: IdempotencyClaim): Promise<HoldResponse> {
-    return this.holds.place(dto, claim, clientGone(req));
+  placeHold(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
+    return this.idempotency.run('holds', req, reply, (claim) => this.holds.place(parseCreateHold(req.body), claim, clientGone(req)));
   }
 
   @Post('orders')
   @HttpCode(201)
-  @Idempotent('orders')
   @ApiTags('orders')
   @ApiHeader(IDEMPOTENCY_KEY_HEADER)
+  @ApiBody({ type: CreateOrderDto })
   @ApiCreatedResponse({ type: OrderResponse, description: 'pending, or already paid/cancelled when its payment arrived first.' })
   @ApiErrors(
     ...BODY_ERRORS,
@@ -69,8 +75,8 @@ export class CheckoutController {
     new HoldExpiredError(),
     new IdempotencyKeyReusedError(),
   )
-  placeOrder(@Body() dto: CreateOrderDto, @IdempotencyClaimParam() claim?: IdempotencyClaim): Promise<OrderResponse> {
-    return this.orders.place(dto, claim);
+  placeOrder(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
+    return this.idempotency.run('orders', req, reply, (claim) => this.orders.place(parseCreateOrder(req.body), claim));
   }
 
   /** The gateway's callback. 200 for applied/duplicate/ignored, 202 while the order does not exist. */

@@ -2,8 +2,13 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, Max, Min } from 'class-validator';
 import { MAX_HOLD_QTY_LIMIT } from '../../config/config';
 import { ID_SCHEMA } from '../../http/openapi';
+import { integerBody } from '../../http/integer-body';
 import { MAX_ID } from '../../http/validation';
 
+/**
+ * The body of POST /api/holds. Its decorators are the rules and the OpenAPI schema; the route
+ * checks them with `parseCreateHold`, compiled from the same rules (see integerBody).
+ */
 export class CreateHoldDto {
   @ApiProperty({ ...ID_SCHEMA, example: 1 })
   @IsInt({ message: 'must be an integer' })
@@ -23,3 +28,9 @@ export class CreateHoldDto {
   @Min(1, { message: 'must be at least 1' })
   qty: number;
 }
+
+/** Checks a hold's body as the decorators above say; throws ValidationFailedError. */
+export const parseCreateHold: (body: unknown) => CreateHoldDto = integerBody<keyof CreateHoldDto>([
+  { name: 'product_id', min: 1, max: MAX_ID, belowMin: `must be an integer from 1 to ${MAX_ID}`, aboveMax: `must be an integer from 1 to ${MAX_ID}` },
+  { name: 'qty', min: 1, belowMin: 'must be at least 1' },
+]);

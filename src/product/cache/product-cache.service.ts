@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { Cache } from 'cache-manager';
 import { APP_CONFIG, AppConfig } from '../../config/config';
 import { ListProductsQuery } from '../dto/list-products.query';
+import { ProductListResponse, ProductResponse } from '../dto/product.response';
 import { ProductService } from '../product.service';
 import { REDIS_COMMAND_TIMEOUT_MS } from '../../cache/cache-stores';
 
@@ -72,6 +73,16 @@ export class ProductCacheService implements OnModuleDestroy {
     this.pages.set(key, { query, readAt: Date.now() });
     if (this.pages.size > MAX_TRACKED_PAGES) this.pages.delete(this.pages.keys().next().value!);
     return key;
+  }
+
+  /** GET /api/products/:id through the cache. Throws ProductNotFoundError (never cached). */
+  product(id: number): Promise<ProductResponse> {
+    return this.read(this.productKey(id), () => this.products.findOne(id));
+  }
+
+  /** GET /api/products (one page) through the cache. */
+  page(query: ListProductsQuery): Promise<ProductListResponse> {
+    return this.read(this.pageKey(query), () => this.products.page(query));
   }
 
   /** The cached value of `key`, or the loader's (one loader call for all concurrent misses). */
