@@ -171,7 +171,9 @@ export async function leanPair(services: PairService[], windows: number, seconds
         const order = [...targets.slice(shift), ...targets.slice(0, shift)];
         for (const t of order) {
           const w = await window(t, s, c, seconds);
-          process.stdout.write(`  lean pair, round ${round + 1}: ${w.server}, ${w.scenario} (${c}): ${w.rps}/s, p99 ${w.p99_ms} ms, ${w.cpu_us} µs CPU per request\n`);
+          process.stdout.write(
+            `  lean pair, round ${round + 1}: ${w.server}, ${w.scenario} (${c}): ${w.rps}/s, p99 ${w.p99_ms} ms, ${w.cpu_us} µs CPU per request\n`,
+          );
           each.push(w);
         }
       }
@@ -179,8 +181,7 @@ export async function leanPair(services: PairService[], windows: number, seconds
     const rows: PairRow[] = [];
     for (const svc of services) {
       for (const [s, c] of scenarios) {
-        const of = (server: string) =>
-          each.filter((w) => w.server === server && w.connections === c && w.scenario.startsWith(s === 'holds' ? 'POST' : 'GET'));
+        const of = (server: string) => each.filter((w) => w.server === server && w.connections === c && w.scenario.startsWith(s === 'holds' ? 'POST' : 'GET'));
         const mine = of(svc.label);
         const ln = of(LEAN);
         const serviceRps = median(mine.map((w) => w.rps));

@@ -196,7 +196,8 @@ async function main(): Promise<void> {
   if (pair.md) md += (md ? '\n' : '') + pair.md;
   if (pair.json) json.push({ machine: env, lean_pair: pair.json });
   for (const row of (pair.json as { rows?: Array<{ service: string; scenario: string; connections: number; bad_windows: number }> } | undefined)?.rows ?? []) {
-    if (row.bad_windows > 0) failed.push(`${row.service} beside the lean limit, ${row.scenario} (${row.connections}): ${row.bad_windows} windows with non-2xx answers`);
+    if (row.bad_windows > 0)
+      failed.push(`${row.service} beside the lean limit, ${row.scenario} (${row.connections}): ${row.bad_windows} windows with non-2xx answers`);
   }
   writeFileSync(join(OUT, 'latest.json'), JSON.stringify(json.length === 1 ? json[0] : json, null, 2) + '\n');
   writeFileSync(join(OUT, 'latest.md'), md);
