@@ -13,6 +13,8 @@ interface Case {
   status: number;
   error: string;
   field?: string;
+  /** When given, `details` is exactly this one problem of `field`. */
+  problem?: string;
 }
 
 describe('bad input always gets the contract error, never a 500, never a change', () => {
@@ -75,6 +77,25 @@ describe('bad input always gets the contract error, never a 500, never a change'
       status: 400,
       error: 'validation_failed',
       field: '__proto__',
+      problem: 'is not allowed',
+    },
+    {
+      name: '__proto__ key spelled with escapes',
+      path: '/api/holds',
+      body: '{"product_id": 1, "qty": 1, "\\u005f\\u005fproto\\u005f\\u005f": {"admin": true}}',
+      status: 400,
+      error: 'validation_failed',
+      field: '__proto__',
+      problem: 'is not allowed',
+    },
+    {
+      name: 'constructor key spelled with an escape',
+      path: '/api/holds',
+      body: '{"product_id": 1, "qty": 1, "c\\u006fnstructor": {}}',
+      status: 400,
+      error: 'validation_failed',
+      field: 'constructor',
+      problem: 'is not allowed',
     },
     { name: 'body is an array', path: '/api/holds', body: '[{"product_id": 1, "qty": 1}]', status: 400, error: 'validation_failed', field: 'body' },
     { name: 'body is a string', path: '/api/holds', body: '"hello"', status: 400, error: 'validation_failed', field: 'body' },
@@ -171,6 +192,7 @@ describe('bad input always gets the contract error, never a 500, never a change'
           fields: expect.arrayContaining([c.field]),
         });
       }
+      if (c.problem) expect({ name: c.name, details: res.body.details }).toEqual({ name: c.name, details: [{ field: c.field, problem: c.problem }] });
     }
     expect(await state()).toEqual(before);
   });
