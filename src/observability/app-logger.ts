@@ -5,9 +5,6 @@ import { currentRequestId } from '../common/request-context';
 /** Nest's own start-up chatter (one line per module and route): kept for `debug`. */
 const NEST_BOOT_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
 
-const LOG_WRITE_BYTES = 4096;
-const LOG_FLUSH_MS = 100;
-
 /**
  * Structured JSON logs: one event per line, `msg` naming the event (`hold.created`, `tx.retry`,
  * `request`…) and the ids involved as fields. Every line written while serving a request carries
@@ -15,11 +12,6 @@ const LOG_FLUSH_MS = 100;
  * join a slow request to its lock wait or retry.
  * The service logs through Nest's Logger (`new Logger(context).log({ msg, ...fields })`); this
  * turns each call into one pino line. Writes are asynchronous: no request waits on stdout.
- *
- * Lines are gathered into writes of at least LOG_WRITE_BYTES, and whatever is gathered is written
- * at least every LOG_FLUSH_MS: at a drop's rate (two lines per hold) one write per line cost as
- * much main-thread time as the rest of the logging. A normal exit (and the SIGTERM stop) writes
- * out what is left; a killed process loses at most the last LOG_FLUSH_MS of lines.
  */
 export class AppLogger implements LoggerService {
   readonly pino: Pino;
@@ -32,7 +24,7 @@ export class AppLogger implements LoggerService {
         timestamp: pino.stdTimeFunctions.isoTime,
         formatters: { level: (label) => ({ level: label }) },
       },
-      destination ?? pino.destination({ dest: 1, sync: false, minLength: LOG_WRITE_BYTES, periodicFlush: LOG_FLUSH_MS }),
+      destination ?? pino.destination({ dest: 1, sync: false }),
     );
   }
 
