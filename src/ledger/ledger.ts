@@ -24,8 +24,7 @@ export interface Queryable {
 export async function appendMovements(db: Queryable, rows: Movement[], at: Date): Promise<void> {
   if (rows.length === 0) return;
   const values = rows.map((m) => [m.productId, m.kind, m.stockDelta, m.reservedDelta, m.holdId ?? null, m.orderId ?? null, m.paymentEventId ?? null, at]);
-  await db.query(
-    'INSERT INTO stock_movements (product_id, kind, stock_delta, reserved_delta, hold_id, order_id, payment_event_id, created_at) VALUES ?',
-    [values],
-  );
+  await db.query('INSERT INTO stock_movements (product_id, kind, stock_delta, reserved_delta, hold_id, order_id, payment_event_id, created_at) VALUES ?', [
+    values,
+  ]);
 }

@@ -135,7 +135,15 @@ export class StockService {
     await tx.manager.query('UPDATE products SET reserved = reserved - ?, updated_at = ? WHERE id = ?', [units, now, productId]);
     await this.ledger.append(
       tx,
-      releases.map((r) => ({ productId, kind: r.kind, stockDelta: 0, reservedDelta: -r.qty, holdId: r.holdId, orderId: r.orderId, paymentEventId: r.paymentEventId })),
+      releases.map((r) => ({
+        productId,
+        kind: r.kind,
+        stockDelta: 0,
+        reservedDelta: -r.qty,
+        holdId: r.holdId,
+        orderId: r.orderId,
+        paymentEventId: r.paymentEventId,
+      })),
       now,
     );
     this.refreshAfterCommit(tx, productId);

@@ -33,7 +33,11 @@ export class ProductFactory {
       repo.create({ name: `Test product ${this.seq}`, price: '49.99', stock: 10, reserved: 0, createdAt: now, updatedAt: now, ...overrides }),
     );
     const product = withNumericId(saved);
-    await appendMovements(this.dataSource, [{ productId: product.id, kind: 'opening', stockDelta: Number(product.stock), reservedDelta: Number(product.reserved) }], now);
+    await appendMovements(
+      this.dataSource,
+      [{ productId: product.id, kind: 'opening', stockDelta: Number(product.stock), reservedDelta: Number(product.reserved) }],
+      now,
+    );
     return product;
   }
 }
