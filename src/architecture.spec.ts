@@ -29,7 +29,7 @@ const LAYERS: string[][] = [
   ['hold', 'order', 'ledger'],
   ['product'],
   ['payment'],
-  ['checkout', 'health', 'live'],
+  ['checkout', 'health', 'live', 'audit'],
   ['(bootstrap)'],
 ];
 
