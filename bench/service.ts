@@ -17,6 +17,8 @@ export interface Service {
   /** The service's process id (its memory and CPU time are read from /proc). */
   pid: number;
   stop: () => Promise<void>;
+  /** SIGKILL, and waits for the process to be gone. */
+  kill: () => Promise<void>;
 }
 
 function freePort(): Promise<number> {
@@ -95,7 +97,12 @@ export async function startService(database: string, env: Record<string, string>
     await exited;
     clearTimeout(timer);
   };
-  return { url, pid: child.pid as number, stop };
+  const kill = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await exited;
+  };
+  return { url, pid: child.pid as number, stop, kill };
 }
 
 /**

@@ -11,6 +11,8 @@ const auth = { Authorization: `Bearer ${TOKEN}` };
 
 interface Move {
   id: number;
+  product_id: number;
+  created_at: string;
   kind: string;
   stock_delta: number;
   reserved_delta: number;
@@ -45,11 +47,9 @@ describe('the stock ledger: every change of stock or reserved writes its movemen
   }
 
   /** The movements written since `before`, without ids and times. */
-  async function since(productId: number, before: Move[]): Promise<Array<Omit<Move, 'id'>>> {
+  async function since(productId: number, before: Move[]): Promise<Array<Omit<Move, 'id' | 'product_id' | 'created_at'>>> {
     const seen = new Set(before.map((m) => m.id));
-    return (await movements(productId))
-      .filter((m) => !seen.has(m.id))
-      .map(({ id: _id, created_at: _at, product_id: _p, ...rest }: Move & Record<string, unknown>) => rest);
+    return (await movements(productId)).filter((m) => !seen.has(m.id)).map(({ id: _id, created_at: _at, product_id: _p, ...rest }) => rest);
   }
 
   /** stock and reserved as stored equal the sums of the product's movements. */
