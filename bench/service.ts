@@ -19,6 +19,9 @@ export interface Service {
   stop: () => Promise<void>;
   /** SIGKILL, and waits for the process to be gone. */
   kill: () => Promise<void>;
+  /** Whether the process is still running, and what it wrote on stderr (the last 4 KB). */
+  alive: () => boolean;
+  stderrTail: () => string;
 }
 
 function freePort(): Promise<number> {
@@ -102,7 +105,8 @@ export async function startService(database: string, env: Record<string, string>
     child.kill('SIGKILL');
     await exited;
   };
-  return { url, pid: child.pid as number, stop, kill };
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  return { url, pid: child.pid as number, stop, kill, alive, stderrTail: () => stderr.slice(-4096) };
 }
 
 /**

@@ -162,6 +162,11 @@ async function main(): Promise<number> {
   const audit = await runAudit();
   log(`audit: exit ${audit.code}; ${audit.err.trim()}`);
   if (audit.code !== 0) failures.push(`audit exit ${audit.code}: ${audit.out.trim().split('\n').slice(0, 20).join(' | ')}`);
+  // An instance that exited by itself (not killed by the soak) is a failure, whatever else held.
+  for (const s of slots) {
+    if (s.service && !s.service.alive())
+      failures.push(`instance ${s.name} exited by itself; its stderr ended: ${s.service.stderrTail().split('\n').slice(-5).join(' | ')}`);
+  }
   for (const s of slots) {
     const recent = s.rss.filter((x) => x.t >= Math.max(s.rss[0]?.t ?? 0, Date.now() - Math.max(60_000, (MINUTES * 60_000) / 3)));
     const trend = recent.length >= 6 ? slope(recent) : undefined;
