@@ -17,6 +17,11 @@ export interface Service {
   /** The service's process id (its memory and CPU time are read from /proc). */
   pid: number;
   stop: () => Promise<void>;
+  /** SIGKILL, and waits for the process to be gone. */
+  kill: () => Promise<void>;
+  /** Whether the process is still running, and what it wrote on stderr (the last 4 KB). */
+  alive: () => boolean;
+  stderrTail: () => string;
 }
 
 export function freePort(): Promise<number> {
@@ -95,7 +100,13 @@ export async function startService(database: string, env: Record<string, string>
     await exited;
     clearTimeout(timer);
   };
-  return { url, pid: child.pid as number, stop };
+  const kill = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await exited;
+  };
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  return { url, pid: child.pid as number, stop, kill, alive, stderrTail: () => stderr.slice(-4096) };
 }
 
 /**

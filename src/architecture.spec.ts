@@ -16,6 +16,7 @@ const TABLE_OWNERS: Record<string, string> = {
   orders: 'order',
   payment_events: 'payment',
   idempotency_keys: 'idempotency',
+  stock_movements: 'ledger',
 };
 
 /** The tower, bottom first. Files directly in src/ (bootstrap) stand on top of everything. */
@@ -25,10 +26,10 @@ const LAYERS: string[][] = [
   ['database'],
   ['http', 'cache', 'changes'],
   ['idempotency'],
-  ['hold', 'order'],
+  ['hold', 'order', 'ledger'],
   ['product'],
   ['payment'],
-  ['checkout', 'health', 'live'],
+  ['checkout', 'health', 'live', 'audit'],
   ['(bootstrap)'],
 ];
 

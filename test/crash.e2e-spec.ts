@@ -1,5 +1,6 @@
 import { Connection } from 'mysql2/promise';
 import { signBody } from '../src/http/signature';
+import { runAudit } from './helpers/audit';
 import { connectTestDb, resetDatabase } from './helpers/test-app';
 import { seededProductId, ServiceProcess, startService, STARTUP_TIMEOUT_MS, stopService } from './helpers/service-process';
 import { pollUntil, sleep } from './helpers/wait';
@@ -84,6 +85,10 @@ describe('crash safety: SIGKILL mid-burst loses or double-counts nothing', () =>
       await Promise.all(buyers);
       expect(seen.holds.size).toBeGreaterThan(10);
 
+      // The ledger right after the kill, before anything else runs: every change of stock or
+      // reserved that committed has its movements and no movement lacks its change.
+      await expect(runAudit(DB)).resolves.toMatchObject({ code: 0, lines: [] });
+
       service = await startService(DB, ENV);
       db = await connectTestDb(DB);
 
@@ -117,6 +122,21 @@ describe('crash safety: SIGKILL mid-burst loses or double-counts nothing', () =>
       expect(product.available).toBe(product.stock);
       const [[p]] = (await db.query('SELECT stock, reserved FROM products WHERE id = ?', [productId])) as unknown as [[{ stock: number; reserved: number }]];
       expect(Number(p.reserved)).toBe(0);
+
+      // Every hold that exists was granted with exactly one `hold` movement, every order made with
+      // one `order` movement, every paid order sold once; and the audit finds nothing.
+      const [perHold] = (await db.query(
+        `SELECT h.id, (SELECT COUNT(*) FROM stock_movements m WHERE m.product_id = h.product_id AND m.hold_id = h.id AND m.kind = 'hold') AS n FROM holds h`,
+      )) as unknown as [Array<{ id: number; n: number }>];
+      expect(perHold.filter((h) => Number(h.n) !== 1)).toEqual([]);
+      const [perOrder] = (await db.query(
+        `SELECT o.id, o.status,
+                (SELECT COUNT(*) FROM stock_movements m WHERE m.product_id = o.product_id AND m.order_id = o.id AND m.kind = 'order') AS made,
+                (SELECT COUNT(*) FROM stock_movements m WHERE m.product_id = o.product_id AND m.order_id = o.id AND m.kind = 'sale') AS sold
+           FROM orders o`,
+      )) as unknown as [Array<{ id: number; status: string; made: number; sold: number }>];
+      expect(perOrder.filter((o) => Number(o.made) !== 1 || Number(o.sold) !== (o.status === 'paid' ? 1 : 0))).toEqual([]);
+      await expect(runAudit(DB)).resolves.toMatchObject({ code: 0, lines: [] });
     },
     2 * STARTUP_TIMEOUT_MS + 60_000,
   ); // two starts, the burst (<= 30 s) and the sweep (<= 15 s)

@@ -201,6 +201,14 @@ describe('the OpenAPI document: valid, and every route and status it lists answe
     await patch(`/api/products/${MAX_ID}`, { body: { restock: 1 }, headers: admin });
     await patch(`/api/products/${p.id}`, { raw: big, headers: admin });
     await patch(`/api/products/${p.id}`, { raw: '3', type: 'text/plain', headers: admin });
+
+    const movements = (path: string, options: Parameters<typeof hit>[2] = {}) => hit('get', '/api/products/{id}/movements', { path, ...options });
+    await movements(`/api/products/${p.id}/movements`, { headers: admin });
+    await movements(`/api/products/${p.id}/movements?limit=1&after_id=0`, { headers: admin });
+    await movements(`/api/products/${p.id}/movements?limit=0&page=2`, { headers: admin });
+    await movements(`/api/products/${p.id}/movements`);
+    await movements(`/api/products/${p.id}/movements`, { headers: admin, app: noAdmin });
+    await movements(`/api/products/${MAX_ID}/movements`, { headers: admin });
   });
 
   it('the availability stream: JSON refusals before it starts, text/event-stream once it has', async () => {
@@ -283,6 +291,7 @@ describe('the OpenAPI document: valid, and every route and status it lists answe
     await hit('get', '/api/products/{id}', { path: `/api/products/${p.id}` });
     await hit('get', '/api/products/{id}/stream', { path: `/api/products/${p.id}/stream` });
     await hit('get', '/api/admin/sales', { headers: admin });
+    await hit('get', '/api/products/{id}/movements', { path: `/api/products/${p.id}/movements`, headers: admin });
     await hit('post', '/api/products', { body: { name: 'Down', price: '1.00', stock: 1 }, headers: admin });
     await hit('patch', '/api/products/{id}', { path: `/api/products/${p.id}`, body: { restock: 1 }, headers: admin });
     await hit('post', '/api/holds', { body: { product_id: p.id, qty: 1 } });

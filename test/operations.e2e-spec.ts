@@ -121,6 +121,7 @@ describe('operations: /metrics, /health, /docs', () => {
         'GET /api/orders/{id}',
         'POST /api/payments/webhook',
         'GET /api/products/{id}/stream',
+        'GET /api/products/{id}/movements',
         'GET /api/admin/sales',
       ].sort(),
     );
@@ -132,6 +133,7 @@ describe('operations: /metrics, /health, /docs', () => {
     expect(codes('get', '/api/products/{id}/stream')).toEqual(['200', '400', '404', '503']);
     expect(Object.keys((doc.paths['/api/products/{id}/stream'].get.responses['200'] as { content: object }).content)).toEqual(['text/event-stream']);
     expect(codes('get', '/api/admin/sales')).toEqual(['200', '401', '403', '503']);
+    expect(codes('get', '/api/products/{id}/movements')).toEqual(['200', '400', '401', '403', '404', '503']);
     const holdErrors = JSON.stringify(doc.paths['/api/holds'].post.responses['409']);
     expect(holdErrors).toContain('insufficient_stock');
     expect(holdErrors).toContain('idempotency_key_in_flight');

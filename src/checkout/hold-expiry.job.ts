@@ -5,7 +5,7 @@ import { TransactionService, Tx } from '../database/transaction.service';
 import { ExpiredHolds, HoldCursor, HoldService } from '../hold/hold.service';
 import { MetricsService } from '../observability/metrics.service';
 import { ExpiredOrders, OrderService } from '../order/order.service';
-import { StockService } from '../product/stock.service';
+import { Release, StockService } from '../product/stock.service';
 
 const SWEEP_BATCH = 500;
 
@@ -93,6 +93,7 @@ export class HoldExpiryJob {
       await this.inBatches(
         productId,
         (tx) => this.holds.expireLapsed(tx, productId, now, SWEEP_BATCH),
+        (done) => done.ended.map((h) => ({ kind: 'hold_lapsed', qty: h.qty, holdId: h.id })),
         (done) => {
           total.holds += done.holds;
           total.units += done.units;
@@ -114,6 +115,7 @@ export class HoldExpiryJob {
       await this.inBatches(
         productId,
         (tx) => this.orders.expireLapsed(tx, productId, now, SWEEP_BATCH),
+        (done) => done.ended.map((o) => ({ kind: 'order_expired', qty: o.qty, orderId: o.id })),
         (done) => {
           total.orders += done.orders;
           total.units += done.units;
@@ -184,15 +186,15 @@ export class HoldExpiryJob {
    * Transactions of one product until a batch comes back short: each locks the product row, lets
    * `expire` claim up to SWEEP_BATCH lapsed rows with SKIP LOCKED (a row another sweep, an order or
    * a payment holds is left to it) and mark them expired, and releases exactly their units. A row
-   * is only claimed while live, so never twice. `report` runs after each commit and says how many
-   * rows the batch claimed.
+   * is only claimed while live, so never twice. `releases` names the units of each row claimed (one
+   * movement each). `report` runs after each commit and says how many rows the batch claimed.
    */
-  private async inBatches<T extends { units: number }>(productId: number, expire: (tx: Tx) => Promise<T>, report: (done: T) => number): Promise<void> {
+  private async inBatches<T>(productId: number, expire: (tx: Tx) => Promise<T>, releases: (done: T) => Release[], report: (done: T) => number): Promise<void> {
     for (;;) {
       const done = await this.transactions.run(async (tx) => {
         await this.stock.lock(tx, productId);
         const expired = await expire(tx);
-        if (expired.units > 0) await this.stock.release(tx, productId, expired.units);
+        await this.stock.release(tx, productId, releases(expired));
         return expired;
       });
       if (report(done) < SWEEP_BATCH) return;

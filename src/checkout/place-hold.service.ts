@@ -188,7 +188,11 @@ export class PlaceHoldService {
       const ended = await this.transactions.run(async (tx) => {
         await this.stock.lock(tx, productId);
         const done = await this.holds.endAbandoned(tx, ids, new Date());
-        if (done.units > 0) await this.stock.release(tx, productId, done.units);
+        await this.stock.release(
+          tx,
+          productId,
+          done.ended.map((h) => ({ kind: 'hold_abandoned', qty: h.qty, holdId: h.id })),
+        );
         return done;
       });
       this.logger.log({ msg, product_id: productId, holds: ended.holds, units: ended.units });
@@ -214,6 +218,7 @@ export class PlaceHoldService {
           now,
           expiresAt,
         );
+        await this.stock.held(tx, productId, granted, now);
         let next = 0;
         const outcomes = requests.map((_, i) =>
           reservation.granted[i] ? toHoldResponse(granted[next++], now) : new InsufficientStockError(reservation.seen[i]),

@@ -10,6 +10,7 @@ import { CreateOrderDto } from '../order/dto/create-order.dto';
 import { OrderResponse, toOrderResponse } from '../order/dto/order.response';
 import { OrderService } from '../order/order.service';
 import { ProductService } from '../product/product.service';
+import { StockService } from '../product/stock.service';
 import { SettlePaymentService } from './settle-payment.service';
 
 /**
@@ -26,6 +27,7 @@ export class PlaceOrderService {
     private readonly holds: HoldService,
     private readonly products: ProductService,
     private readonly orders: OrderService,
+    private readonly stock: StockService,
     private readonly payments: SettlePaymentService,
     private readonly idempotency: IdempotencyService,
     private readonly metrics: MetricsService,
@@ -54,6 +56,7 @@ export class PlaceOrderService {
       const expiresAt = new Date(now.getTime() + this.config.orderPaymentTtlSeconds * 1000);
       const order = await this.orders.insert(tx, { holdId: hold.id, productId: hold.productId, qty: hold.qty, unitPrice, now, expiresAt });
       await this.holds.markConverted(tx, hold.id);
+      await this.stock.ordered(tx, hold.productId, hold.id, order.id, now);
       await this.payments.settleDeferred(tx, order);
       const response = toOrderResponse(order);
       if (claim) await this.idempotency.fill(tx, [{ claim, status: 201, body: response }]);

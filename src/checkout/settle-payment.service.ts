@@ -66,7 +66,7 @@ export class SettlePaymentService {
     // The clock is read after the order's lock: a reservation that counted this order as lapsed
     // kept it locked until it committed, so the deadline has passed for this payment too.
     const now = new Date();
-    const result = await this.decide(tx, order, dto.status, now);
+    const result = await this.decide(tx, order, dto.status, eventId, now);
     await this.payments.settle(tx, [eventId], result, order.status, now);
     return webhookResponse(dto, result, order.status);
   }
@@ -76,20 +76,23 @@ export class SettlePaymentService {
    * (marked so here, its units released, when the expiry job has not done it yet): a success is
    * `late` and leaves a refund due, a failure changes nothing. Otherwise the first final state wins.
    */
-  private async decide(tx: Tx, order: Order, outcome: PaymentOutcome, now: Date): Promise<'applied' | 'ignored' | 'late'> {
-    if (isOrderLapsed(order, now)) await this.expire(tx, order, now);
+  private async decide(tx: Tx, order: Order, outcome: PaymentOutcome, eventId: number, now: Date): Promise<'applied' | 'ignored' | 'late'> {
+    if (isOrderLapsed(order, now)) await this.expire(tx, order, eventId, now);
     if (order.status === 'expired') {
       if (outcome === 'failure') return 'ignored';
       await this.orders.markRefundDue(tx, order, now);
       return 'late';
     }
-    return (await this.apply(tx, order, outcome, now)) ? 'applied' : 'ignored';
+    return (await this.apply(tx, order, outcome, eventId, now)) ? 'applied' : 'ignored';
   }
 
-  /** The locked order's payment window has closed: it expires and its units return to the sale. */
-  private async expire(tx: Tx, order: Order, now: Date): Promise<void> {
+  /**
+   * The locked order's payment window has closed: it expires and its units return to the sale (an
+   * `order_expired` movement naming the late event that found it so).
+   */
+  private async expire(tx: Tx, order: Order, eventId: number, now: Date): Promise<void> {
     const transition = await this.orders.moveTo(tx, order, 'expired', now);
-    if (transition) await this.stock.release(tx, order.productId, order.qty);
+    if (transition) await this.stock.release(tx, order.productId, [{ kind: 'order_expired', qty: order.qty, orderId: order.id, paymentEventId: eventId }]);
   }
 
   /**
@@ -101,7 +104,7 @@ export class SettlePaymentService {
     const waiting = await this.payments.lockDeferred(tx, order.id);
     if (waiting.length === 0) return;
     const now = order.createdAt;
-    await this.apply(tx, order, waiting[0].status, now);
+    await this.apply(tx, order, waiting[0].status, waiting[0].id, now);
     await this.payments.settle(tx, [waiting[0].id], 'applied', order.status, now);
     const rest = waiting.slice(1).map((e) => e.id);
     await this.payments.settle(tx, rest, 'ignored', order.status, now);
@@ -112,13 +115,13 @@ export class SettlePaymentService {
   /**
    * Moves the locked order by the payment's outcome and its units as the transition says:
    * consumed on success, released on failure. False when the order was final already (the first
-   * final state wins).
+   * final state wins). The movement (`sale` or `cancel`) names the order and the event `eventId`.
    */
-  private async apply(tx: Tx, order: Order, outcome: PaymentOutcome, now: Date): Promise<boolean> {
+  private async apply(tx: Tx, order: Order, outcome: PaymentOutcome, eventId: number, now: Date): Promise<boolean> {
     const transition = await this.orders.moveTo(tx, order, ORDER_STATUS_AFTER[outcome], now);
     if (!transition) return false;
-    if (transition.stock === 'consume') await this.stock.consume(tx, order.productId, order.qty);
-    else await this.stock.release(tx, order.productId, order.qty);
+    if (transition.stock === 'consume') await this.stock.consume(tx, order.productId, { orderId: order.id, qty: order.qty, paymentEventId: eventId });
+    else await this.stock.release(tx, order.productId, [{ kind: 'cancel', qty: order.qty, orderId: order.id, paymentEventId: eventId }]);
     return true;
   }
 }

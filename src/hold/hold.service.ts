@@ -16,6 +16,13 @@ export interface HoldCursor {
 export interface ExpiredHolds {
   holds: number;
   units: number;
+  /** The holds ended, each with its units (for their movements); absent on totals. */
+  ended?: Array<{ id: number; qty: number }>;
+}
+
+function ended(claimed: Array<{ id: number | string; qty: number | string }>): Required<ExpiredHolds> {
+  const rows = claimed.map((h) => ({ id: Number(h.id), qty: Number(h.qty) }));
+  return { holds: rows.length, units: rows.reduce((sum, h) => sum + h.qty, 0), ended: rows };
 }
 
 /**
@@ -92,17 +99,17 @@ export class HoldService {
    * claimed. A hold is only claimed while `active`, so never twice. The caller holds the product's
    * row lock and returns the units to it.
    */
-  async expireLapsed(tx: Tx, productId: number, now: Date, limit: number): Promise<ExpiredHolds> {
+  async expireLapsed(tx: Tx, productId: number, now: Date, limit: number): Promise<Required<ExpiredHolds>> {
     const claimed: Array<{ id: number | string; qty: number | string }> = await tx.manager.query(
       `SELECT id, qty FROM holds h
         WHERE h.product_id = ? AND ${lapsedHoldSql('h')}
         ORDER BY h.expires_at LIMIT ${Number(limit)} FOR UPDATE SKIP LOCKED`,
       [productId, now],
     );
-    if (claimed.length === 0) return { holds: 0, units: 0 };
+    if (claimed.length === 0) return ended([]);
     const ids = claimed.map((h) => Number(h.id));
     await tx.manager.getRepository(Hold).update({ id: In(ids), status: 'active' }, { status: 'expired' });
-    return { holds: ids.length, units: claimed.reduce((sum, h) => sum + Number(h.qty), 0) };
+    return ended(claimed);
   }
 
   /**
@@ -111,15 +118,15 @@ export class HoldService {
    * A hold converted meanwhile is left alone. The caller holds the product's row lock and returns
    * the units to it.
    */
-  async endAbandoned(tx: Tx, ids: number[], now: Date): Promise<ExpiredHolds> {
-    if (ids.length === 0) return { holds: 0, units: 0 };
+  async endAbandoned(tx: Tx, ids: number[], now: Date): Promise<Required<ExpiredHolds>> {
+    if (ids.length === 0) return ended([]);
     const claimed: Array<{ id: number | string; qty: number | string }> = await tx.manager.query(
       `SELECT id, qty FROM holds WHERE id IN (?) AND status = 'active' FOR UPDATE`,
       [ids],
     );
-    if (claimed.length === 0) return { holds: 0, units: 0 };
+    if (claimed.length === 0) return ended([]);
     await tx.manager.query(`UPDATE holds SET status = 'expired', expires_at = ? WHERE id IN (?)`, [now, claimed.map((h) => Number(h.id))]);
-    return { holds: claimed.length, units: claimed.reduce((sum, h) => sum + Number(h.qty), 0) };
+    return ended(claimed);
   }
 
   /**

@@ -27,6 +27,8 @@ export interface NewOrder {
 export interface ExpiredOrders {
   orders: number;
   units: number;
+  /** The orders expired, each with its units (for their movements); absent on totals. */
+  ended?: Array<{ id: number; qty: number }>;
 }
 
 /**
@@ -142,17 +144,17 @@ export class OrderService {
    * paid or swept elsewhere is left to it) and marks them expired; returns what it claimed. The
    * caller holds the product's row lock and returns the units to it.
    */
-  async expireLapsed(tx: Tx, productId: number, now: Date, limit: number): Promise<ExpiredOrders> {
+  async expireLapsed(tx: Tx, productId: number, now: Date, limit: number): Promise<Required<ExpiredOrders>> {
     const claimed: Array<{ id: number | string; qty: number | string }> = await tx.manager.query(
       `SELECT id, qty FROM orders o
         WHERE o.product_id = ? AND ${lapsedOrderSql('o')}
         ORDER BY o.expires_at LIMIT ${Number(limit)} FOR UPDATE SKIP LOCKED`,
       [productId, now],
     );
-    if (claimed.length === 0) return { orders: 0, units: 0 };
-    const ids = claimed.map((o) => Number(o.id));
-    await tx.manager.getRepository(Order).update({ id: In(ids), status: 'pending' }, { status: 'expired', updatedAt: now });
-    return { orders: ids.length, units: claimed.reduce((sum, o) => sum + Number(o.qty), 0) };
+    if (claimed.length === 0) return { orders: 0, units: 0, ended: [] };
+    const rows = claimed.map((o) => ({ id: Number(o.id), qty: Number(o.qty) }));
+    await tx.manager.getRepository(Order).update({ id: In(rows.map((o) => o.id)), status: 'pending' }, { status: 'expired', updatedAt: now });
+    return { orders: rows.length, units: rows.reduce((sum, o) => sum + o.qty, 0), ended: rows };
   }
 
   /**

@@ -21,12 +21,13 @@ export class ProductAdminService {
     private readonly cache: ProductCacheService,
   ) {}
 
-  /** A new product with `stock` units and nothing reserved. */
+  /** A new product with `stock` units and nothing reserved, and its `opening` movement. */
   async create(dto: CreateProductDto): Promise<ProductResponse> {
     return this.transactions.run(async (tx) => {
       const now = new Date();
       const repo = tx.manager.getRepository(Product);
       const { id } = await repo.save(repo.create({ name: dto.name, price: dto.price, stock: dto.stock, reserved: 0, createdAt: now, updatedAt: now }));
+      await this.stock.opened(tx, Number(id), dto.stock, now);
       tx.afterCommit(() => this.cache.changed(Number(id)));
       return this.products.findOne(Number(id), tx);
     });

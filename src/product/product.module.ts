@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { HoldModule } from '../hold/hold.module';
+import { LedgerModule } from '../ledger/ledger.module';
 import { OrderModule } from '../order/order.module';
 import { ProductCacheService } from './cache/product-cache.service';
 import { ProductAdminService } from './product-admin.service';
@@ -16,7 +17,7 @@ import { StockService } from './stock.service';
  * payments.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Product]), HoldModule, OrderModule],
+  imports: [TypeOrmModule.forFeature([Product]), HoldModule, OrderModule, LedgerModule],
   controllers: [ProductController],
   providers: [ProductService, ProductAdminService, StockService, ProductCacheService, ProductMetrics],
   exports: [ProductService, StockService],

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/config';
+import { appendMovements } from '../ledger/ledger';
 
 export const DEMO_PRODUCT_NAME = 'Limited sneaker';
 
@@ -19,10 +20,15 @@ export class ProductSeeder {
     const [{ count }] = await this.dataSource.query<Array<{ count: number | string }>>('SELECT COUNT(*) AS count FROM products');
     if (Number(count) > 0) return null;
     const now = new Date();
-    const result = await this.dataSource.query<{ insertId: number }>(
-      'INSERT INTO products (name, price, stock, reserved, created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?)',
-      [DEMO_PRODUCT_NAME, this.config.seedProductPrice, this.config.seedProductStock, now, now],
-    );
-    return Number(result.insertId);
+    // The product and its opening movement together, so the ledger's sums hold from the start.
+    return this.dataSource.transaction(async (manager) => {
+      const result = await manager.query<{ insertId: number }>(
+        'INSERT INTO products (name, price, stock, reserved, created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?)',
+        [DEMO_PRODUCT_NAME, this.config.seedProductPrice, this.config.seedProductStock, now, now],
+      );
+      const id = Number(result.insertId);
+      await appendMovements(manager, [{ productId: id, kind: 'opening', stockDelta: this.config.seedProductStock, reservedDelta: 0 }], now);
+      return id;
+    });
   }
 }

@@ -8,6 +8,7 @@ import { MetricsService } from '../observability/metrics.service';
 import { allocate } from './availability';
 import { ProductCacheService } from './cache/product-cache.service';
 import { StockChangesService } from '../changes/stock-changes.service';
+import { LedgerService } from '../ledger/ledger.service';
 import { Product } from './product.entity';
 
 export interface Reservation {
@@ -17,6 +18,22 @@ export interface Reservation {
   seen: number[];
   /** The time read after the product row was locked; holds are stamped with it. */
   now: Date;
+}
+
+/** Units that return to availability, and the hold or order (and payment event) they belong to. */
+export interface Release {
+  kind: 'hold_lapsed' | 'hold_abandoned' | 'cancel' | 'order_expired';
+  qty: number;
+  holdId?: number;
+  orderId?: number;
+  paymentEventId?: number;
+}
+
+/** A paid order's units, and the payment event that paid it. */
+export interface Sale {
+  orderId: number;
+  qty: number;
+  paymentEventId: number;
 }
 
 /**
@@ -32,6 +49,20 @@ export interface Reservation {
  * committed (never while the row is locked, never for a rolled-back attempt), and tells the live
  * availability streams (StockChangesService, on every instance) in the same after-commit hook. The changes are raw
  * relative UPDATEs (`reserved = reserved + ?`): one statement each, on the hottest row of a drop.
+ *
+ * The stock ledger: every change also appends its movements (LedgerService, one row per hold,
+ * order or restock it belongs to) in the same transaction, so `stock` and `reserved` always equal
+ * the sums of the product's movements; a rollback or a killed process loses both or neither. The
+ * one change split in two calls is the reservation: `reserve` adds the batch's units, and the
+ * caller, once the holds have their ids, hands them to `held` in the same transaction.
+ *
+ * Lapse by read and the ledger: a reservation counts the units of lapsed holds and orders as
+ * available but does not change `reserved` for them (it stays one UPDATE of the granted units), so
+ * it writes no movement for them either. A lapsed hold or order keeps its units in `reserved` until
+ * it is marked expired (the expiry job, or a late payment for an order), and that change writes
+ * the `hold_lapsed` / `order_expired` movement. So `reserved` = units of holds stored `active` and
+ * orders stored `pending`, lapsed or not (the audit's invariant), and may briefly exceed `stock`
+ * while re-granted lapsed units wait for the sweep.
  */
 @Injectable()
 export class StockService {
@@ -43,6 +74,7 @@ export class StockService {
     private readonly cache: ProductCacheService,
     private readonly changes: StockChangesService,
     private readonly metrics: MetricsService,
+    private readonly ledger: LedgerService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -80,33 +112,80 @@ export class StockService {
     return { granted, seen, now };
   }
 
-  /** Returns units of expired holds or cancelled orders to availability. Locks the product row. */
-  async release(tx: Tx, productId: number, units: number): Promise<void> {
-    await tx.manager.query('UPDATE products SET reserved = reserved - ?, updated_at = ? WHERE id = ?', [units, new Date(), productId]);
+  /**
+   * The movements of the holds a reservation has just granted (one `hold` row each, one multi-row
+   * INSERT), in the reservation's transaction: `reserve` added exactly their units to `reserved`.
+   */
+  async held(tx: Tx, productId: number, holds: Array<{ id: number; qty: number }>, at: Date): Promise<void> {
+    await this.ledger.append(
+      tx,
+      holds.map((h) => ({ productId, kind: 'hold', stockDelta: 0, reservedDelta: h.qty, holdId: h.id })),
+      at,
+    );
+  }
+
+  /**
+   * Returns units of ended holds (lapsed, abandoned) and of cancelled or expired orders to
+   * availability, one movement each. The caller holds the product row lock.
+   */
+  async release(tx: Tx, productId: number, releases: Release[]): Promise<void> {
+    const units = releases.reduce((sum, r) => sum + r.qty, 0);
+    if (units === 0) return;
+    const now = new Date();
+    await tx.manager.query('UPDATE products SET reserved = reserved - ?, updated_at = ? WHERE id = ?', [units, now, productId]);
+    await this.ledger.append(
+      tx,
+      releases.map((r) => ({
+        productId,
+        kind: r.kind,
+        stockDelta: 0,
+        reservedDelta: -r.qty,
+        holdId: r.holdId,
+        orderId: r.orderId,
+        paymentEventId: r.paymentEventId,
+      })),
+      now,
+    );
     this.refreshAfterCommit(tx, productId);
   }
 
-  /** A paid order's units leave the shop: out of `stock` and out of `reserved`. Locks the product row. */
-  async consume(tx: Tx, productId: number, units: number): Promise<void> {
-    await tx.manager.query('UPDATE products SET stock = stock - ?, reserved = reserved - ?, updated_at = ? WHERE id = ?', [
-      units,
-      units,
-      new Date(),
-      productId,
-    ]);
+  /** A paid order's units leave the shop: out of `stock` and out of `reserved` (a `sale` movement). Locks the product row. */
+  async consume(tx: Tx, productId: number, sale: Sale): Promise<void> {
+    const now = new Date();
+    await tx.manager.query('UPDATE products SET stock = stock - ?, reserved = reserved - ?, updated_at = ? WHERE id = ?', [sale.qty, sale.qty, now, productId]);
+    await this.ledger.append(
+      tx,
+      [{ productId, kind: 'sale', stockDelta: -sale.qty, reservedDelta: -sale.qty, orderId: sale.orderId, paymentEventId: sale.paymentEventId }],
+      now,
+    );
     this.refreshAfterCommit(tx, productId);
   }
 
   /**
-   * Adds units to `stock` (admin restock) under the product row lock. Throws ProductNotFoundError,
-   * or ValidationFailedError when the new stock would pass 2^53−1.
+   * A hold has become a pending order: the units pass from the hold to the order and the figures
+   * do not change; the `order` movement (both deltas 0) keeps the history whole. Takes no lock.
+   */
+  async ordered(tx: Tx, productId: number, holdId: number, orderId: number, at: Date): Promise<void> {
+    await this.ledger.append(tx, [{ productId, kind: 'order', stockDelta: 0, reservedDelta: 0, holdId, orderId }], at);
+  }
+
+  /** A product has just been created with `stock` units: its `opening` movement. */
+  async opened(tx: Tx, productId: number, stock: number, at: Date): Promise<void> {
+    await this.ledger.append(tx, [{ productId, kind: 'opening', stockDelta: stock, reservedDelta: 0 }], at);
+  }
+
+  /**
+   * Adds units to `stock` (admin restock, a `restock` movement) under the product row lock. Throws
+   * ProductNotFoundError, or ValidationFailedError when the new stock would pass 2^53−1.
    */
   async restock(tx: Tx, productId: number, units: number): Promise<void> {
     const product = await this.lock(tx, productId);
     if (Number(product.stock) + units > Number.MAX_SAFE_INTEGER) {
       throw new ValidationFailedError([{ field: 'restock', problem: `would make stock exceed ${Number.MAX_SAFE_INTEGER}` }]);
     }
-    await tx.manager.query('UPDATE products SET stock = stock + ?, updated_at = ? WHERE id = ?', [units, new Date(), productId]);
+    const now = new Date();
+    await tx.manager.query('UPDATE products SET stock = stock + ?, updated_at = ? WHERE id = ?', [units, now, productId]);
+    await this.ledger.append(tx, [{ productId, kind: 'restock', stockDelta: units, reservedDelta: 0 }], now);
     this.refreshAfterCommit(tx, productId);
   }
 

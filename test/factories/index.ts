@@ -5,6 +5,7 @@ import { PaymentEvent } from '../../src/payment/payment-event.entity';
 import { OrderStatus } from '../../src/order/order-status';
 import { Product } from '../../src/product/product.entity';
 import { lineTotal } from '../../src/common/money';
+import { appendMovements, Movement } from '../../src/ledger/ledger';
 
 /** TypeORM hands back a generated BIGINT id as a string; the service's ids are numbers. */
 function withNumericId<T extends { id: number }>(row: T): T {
@@ -14,7 +15,11 @@ function withNumericId<T extends { id: number }>(row: T): T {
 
 /**
  * Factories build rows directly in the database with overrides, keeping the product's
- * accounting consistent: an active hold or a pending order adds its units to `reserved`.
+ * accounting consistent: an active hold or a pending order adds its units to `reserved`, and the
+ * stock ledger gets the movements the service would have written (`opening` for a product, `hold`
+ * for an active hold, `hold` and `order` for a pending order), so the audit finds the sums equal.
+ * Paid, cancelled and expired rows are history the factories do not replay: a test that makes
+ * them leaves a database the audit does not call clean.
  */
 export class ProductFactory {
   private seq = 0;
@@ -27,7 +32,13 @@ export class ProductFactory {
     const saved = await repo.save(
       repo.create({ name: `Test product ${this.seq}`, price: '49.99', stock: 10, reserved: 0, createdAt: now, updatedAt: now, ...overrides }),
     );
-    return withNumericId(saved);
+    const product = withNumericId(saved);
+    await appendMovements(
+      this.dataSource,
+      [{ productId: product.id, kind: 'opening', stockDelta: Number(product.stock), reservedDelta: Number(product.reserved) }],
+      now,
+    );
+    return product;
   }
 }
 
@@ -46,6 +57,7 @@ export class HoldFactory {
     const saved = withNumericId(await this.dataSource.getRepository(Hold).save(hold));
     if (saved.status === 'active') {
       await this.dataSource.query('UPDATE products SET reserved = reserved + ? WHERE id = ?', [saved.qty, saved.productId]);
+      await appendMovements(this.dataSource, [heldMovement(saved.productId, saved.id, saved.qty)], now);
     }
     return saved;
   }
@@ -64,8 +76,23 @@ export class HoldFactory {
       this.dataSource,
       holds.filter((h) => h.status === 'active'),
     );
-    return insertedIds(result.raw as { insertId: number }, rows.length);
+    const ids = insertedIds(result.raw as { insertId: number }, rows.length);
+    await appendMovements(
+      this.dataSource,
+      holds.flatMap((h, i) => (h.status === 'active' ? [heldMovement(h.productId, ids[i], h.qty)] : [])),
+      now,
+    );
+    return ids;
   }
+}
+
+function heldMovement(productId: number, holdId: number, qty: number): Movement {
+  return { productId, kind: 'hold', stockDelta: 0, reservedDelta: qty, holdId };
+}
+
+/** A pending order made from its hold directly: the hold's grant and its passing to the order. */
+function pendingOrderMovements(productId: number, holdId: number, orderId: number, qty: number): Movement[] {
+  return [heldMovement(productId, holdId, qty), { productId, kind: 'order', stockDelta: 0, reservedDelta: 0, holdId, orderId }];
 }
 
 type HoldOverrides = { productId: number; qty?: number; status?: HoldStatus; expiresAt?: Date; createdAt?: Date };
@@ -116,6 +143,7 @@ export class OrderFactory {
     );
     if (status === 'pending') {
       await this.dataSource.query('UPDATE products SET reserved = reserved + ? WHERE id = ?', [qty, overrides.productId]);
+      await appendMovements(this.dataSource, pendingOrderMovements(overrides.productId, hold.id, order.id, qty), now);
     }
     return order;
   }
@@ -152,7 +180,13 @@ export class OrderFactory {
       this.dataSource,
       orders.filter((o) => o.status === 'pending'),
     );
-    return insertedIds(result.raw as { insertId: number }, rows.length).map((id, i) => ({ id, holdId: holdIds[i] }));
+    const ids = insertedIds(result.raw as { insertId: number }, rows.length);
+    await appendMovements(
+      this.dataSource,
+      orders.flatMap((o, i) => (o.status === 'pending' ? pendingOrderMovements(o.productId, holdIds[i], ids[i], o.qty) : [])),
+      new Date(),
+    );
+    return ids.map((id, i) => ({ id, holdId: holdIds[i] }));
   }
 }
 
