@@ -1,7 +1,9 @@
 import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
+  BuyerLimitReachedError,
+  BuyerUnauthorizedError,
   HoldAlreadyUsedError,
   HoldExpiredError,
   HoldNotFoundError,
@@ -10,13 +12,16 @@ import {
   InsufficientStockError,
   InvalidSignatureError,
   ProductNotFoundError,
+  RateLimitedError,
   ServiceUnavailableError,
 } from '../common/errors';
 import { CreateHoldDto } from '../hold/dto/create-hold.dto';
 import { HoldResponse } from '../hold/dto/hold.response';
-import { ApiErrors, BODY_ERRORS, WEBHOOK_SECURITY } from '../http/openapi';
+import { ApiErrors, BODY_ERRORS, BUYER_SECURITY, WEBHOOK_SECURITY } from '../http/openapi';
+import { BuyerParam } from '../http/buyer-token';
+import { RateLimited } from '../http/rate-limit';
 import { clientGone } from '../http/client-gone';
-import { SignedWebhook } from '../http/route-auth';
+import { BuyerRoute, SignedWebhook } from '../http/route-auth';
 import { Idempotent, IdempotencyClaimParam } from '../idempotency/idempotency.interceptor';
 import { IdempotencyClaim } from '../idempotency/idempotency.service';
 import { CreateOrderDto } from '../order/dto/create-order.dto';
@@ -46,19 +51,39 @@ export class CheckoutController {
 
   @Post('holds')
   @HttpCode(201)
+  @BuyerRoute()
+  @RateLimited('holds')
   @Idempotent('holds')
   @ApiTags('holds')
+  @ApiBearerAuth(BUYER_SECURITY)
   @ApiHeader(IDEMPOTENCY_KEY_HEADER)
   @ApiCreatedResponse({ type: HoldResponse })
-  @ApiErrors(...BODY_ERRORS, new ProductNotFoundError(), new InsufficientStockError(3), new IdempotencyKeyInFlightError(), new IdempotencyKeyReusedError())
-  placeHold(@Body() dto: CreateHoldDto, @Req() req: FastifyRequest, @IdempotencyClaimParam() claim?: IdempotencyClaim): Promise<HoldResponse> {
-    return this.holds.place(dto, claim, clientGone(req));
+  @ApiErrors(
+    ...BODY_ERRORS,
+    new BuyerUnauthorizedError(),
+    new ProductNotFoundError(),
+    new InsufficientStockError(3),
+    new BuyerLimitReachedError(2, 2),
+    new IdempotencyKeyInFlightError(),
+    new IdempotencyKeyReusedError(),
+    new RateLimitedError(),
+  )
+  placeHold(
+    @Body() dto: CreateHoldDto,
+    @Req() req: FastifyRequest,
+    @BuyerParam() buyer: string | null,
+    @IdempotencyClaimParam() claim?: IdempotencyClaim,
+  ): Promise<HoldResponse> {
+    return this.holds.place(dto, claim, clientGone(req), buyer);
   }
 
   @Post('orders')
   @HttpCode(201)
+  @BuyerRoute()
+  @RateLimited('holds')
   @Idempotent('orders')
   @ApiTags('orders')
+  @ApiBearerAuth(BUYER_SECURITY)
   @ApiHeader(IDEMPOTENCY_KEY_HEADER)
   @ApiCreatedResponse({ type: OrderResponse, description: 'pending, or already paid/cancelled when its payment arrived first.' })
   @ApiErrors(
@@ -68,9 +93,11 @@ export class CheckoutController {
     new IdempotencyKeyInFlightError(),
     new HoldExpiredError(),
     new IdempotencyKeyReusedError(),
+    new BuyerUnauthorizedError(),
+    new RateLimitedError(),
   )
-  placeOrder(@Body() dto: CreateOrderDto, @IdempotencyClaimParam() claim?: IdempotencyClaim): Promise<OrderResponse> {
-    return this.orders.place(dto, claim);
+  placeOrder(@Body() dto: CreateOrderDto, @BuyerParam() buyer: string | null, @IdempotencyClaimParam() claim?: IdempotencyClaim): Promise<OrderResponse> {
+    return this.orders.place(dto, claim, buyer);
   }
 
   /** The gateway's callback. 200 for applied/duplicate/ignored, 202 while the order does not exist. */

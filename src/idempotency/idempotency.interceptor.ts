@@ -30,6 +30,11 @@ declare module 'fastify' {
  */
 export const Idempotent = (scope: string) => applyDecorators(SetMetadata(IDEMPOTENT_SCOPE, scope), UseInterceptors(IdempotencyInterceptor));
 
+/** The Idempotency-Key scope of the route being served (undefined: the route does not take keys). */
+export function idempotencyScopeOf(reflector: Reflector, context: ExecutionContext): string | undefined {
+  return reflector.get<string | undefined>(IDEMPOTENT_SCOPE, context.getHandler());
+}
+
 /** The request's claim (undefined without an Idempotency-Key), for the service's transaction. */
 export const IdempotencyClaimParam = createParamDecorator(
   (_data: unknown, ctx: ExecutionContext): IdempotencyClaim | undefined => ctx.switchToHttp().getRequest<FastifyRequest>().idempotencyClaim,
