@@ -10,6 +10,11 @@
  * BENCH_COMPARE_MAIN=/path/to/other/dist/main.js does the same between this build and another one
  * (an earlier commit built in a worktree): before and after, from one command. BENCH_STAMPEDE=0
  * leaves out (d), the stampede (20,000 holds, a third of the clients giving up and retrying).
+ *
+ * (e) The cost of fairness (bench/fairness.ts): hot-product holds at 64 connections with buyer
+ * tokens, a per-buyer limit and the recommended rate limits on, against the same with them off,
+ * BENCH_FAIRNESS_ROUNDS (default 3) rounds alternating off/on on fresh services, medians side by
+ * side. BENCH_FAIRNESS=0 leaves it out; BENCH_SETS=0 leaves out (a)–(d) and runs only (e).
  */
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -17,6 +22,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { connectDb, createProduct, dropDatabase, startService } from './service';
 import { Figures, hotHolds, productReads, race, stampedeRun } from './scenarios';
+import { fairnessPair } from './fairness';
 
 const DATABASE = process.env.BENCH_DB_NAME ?? 'flash_sale_bench';
 const RUNS = Number(process.env.BENCH_RUNS ?? 1);
@@ -134,8 +140,13 @@ async function main(): Promise<void> {
   for (let i = 0; i < RUNS; i++) {
     for (const variant of variants) {
       process.stdout.write(`run ${i + 1} of ${RUNS}: ${variant.label}, Node ${nodeVersion(variant.node)}…\n`);
-      runs.get(variant)!.push(await runOnce(variant));
+      runs.get(variant)!.push(process.env.BENCH_SETS === '0' ? [] : await runOnce(variant));
     }
+  }
+  if (process.env.BENCH_FAIRNESS !== '0') {
+    const pair = await fairnessPair(DATABASE, 64, DURATION, Number(process.env.BENCH_FAIRNESS_ROUNDS ?? 3));
+    // Already medians of its own rounds: the same figures in every run of this build's set.
+    for (const set of runs.get(variants[0])!) set.push(...pair);
   }
   const db = await connectDb('mysql');
   const [[{ version }]] = (await db.query('SELECT VERSION() AS version')) as unknown as [Array<{ version: string }>];

@@ -5,10 +5,19 @@ import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis'
 import type { FastifyRequest } from 'fastify';
 import { RateLimitedError } from '../common/errors';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { idempotencyScopeOf } from '../idempotency/idempotency.interceptor';
-import { IdempotencyService } from '../idempotency/idempotency.service';
-import { isValidIdempotencyKey } from '../idempotency/request-hash';
 import { MetricsService } from '../observability/metrics.service';
+
+/** Metadata key of a route's Idempotency-Key scope (set by the idempotency module's `@Idempotent`). */
+export const IDEMPOTENT_SCOPE = 'idempotent_scope';
+
+/**
+ * Whether an Idempotency-Key already has a stored answer on a route: provided by the idempotency
+ * module (IdempotencyService, above this layer), so the guard can let a replay through uncounted.
+ */
+export interface StoredAnswers {
+  find(scope: string, key: string): Promise<unknown>;
+}
+export const STORED_ANSWERS = Symbol('STORED_ANSWERS');
 
 /** The two limits: `holds` (POST /api/holds and POST /api/orders together) and `reads` (the other public routes). */
 export type RateLimitClass = 'holds' | 'reads';
@@ -61,16 +70,16 @@ export function rateLimitOptions(config: AppConfig): ThrottlerModuleOptions {
 export class RateLimitGuard extends ThrottlerGuard {
   private readonly log = new Logger('http');
   @Inject(APP_CONFIG) private readonly config!: AppConfig;
-  @Inject(IdempotencyService) private readonly idempotency!: IdempotencyService;
+  @Inject(STORED_ANSWERS) private readonly storedAnswers!: StoredAnswers;
   @Inject(MetricsService) private readonly metrics!: MetricsService;
 
   protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
     const limit = this.reflector.get<RateLimitClass | undefined>(RATE_LIMIT_CLASS, context.getHandler());
     if (!limit) return true;
-    const scope = idempotencyScopeOf(this.reflector, context);
+    const scope = this.reflector.get<string | undefined>(IDEMPOTENT_SCOPE, context.getHandler());
     const key = context.switchToHttp().getRequest<FastifyRequest>().headers['idempotency-key'];
-    if (!scope || !isValidIdempotencyKey(key)) return false;
-    return (await this.idempotency.find(scope, key).catch(() => undefined)) !== undefined;
+    if (!scope || typeof key !== 'string' || key.length === 0 || key.length > 255) return false;
+    return (await this.storedAnswers.find(scope, key).catch(() => undefined)) !== undefined;
   }
 
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {

@@ -12,11 +12,10 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { catchError, from, Observable, of, switchMap } from 'rxjs';
 import { toErrorResponse } from '../common/error-response';
+import { IDEMPOTENT_SCOPE } from '../http/rate-limit';
 import { IdempotencyKeyInFlightError, IdempotencyKeyReusedError, ValidationFailedError } from '../common/errors';
 import { IdempotencyClaim, IdempotencyKeyTakenError, IdempotencyService, StoredAnswer } from './idempotency.service';
 import { isValidIdempotencyKey, requestHash } from './request-hash';
-
-const IDEMPOTENT_SCOPE = 'idempotent_scope';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -29,11 +28,6 @@ declare module 'fastify' {
  * attached to these routes only, so other routes (the hot product reads) do not pass through it.
  */
 export const Idempotent = (scope: string) => applyDecorators(SetMetadata(IDEMPOTENT_SCOPE, scope), UseInterceptors(IdempotencyInterceptor));
-
-/** The Idempotency-Key scope of the route being served (undefined: the route does not take keys). */
-export function idempotencyScopeOf(reflector: Reflector, context: ExecutionContext): string | undefined {
-  return reflector.get<string | undefined>(IDEMPOTENT_SCOPE, context.getHandler());
-}
 
 /** The request's claim (undefined without an Idempotency-Key), for the service's transaction. */
 export const IdempotencyClaimParam = createParamDecorator(

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { IdempotencyKey } from './idempotency-key.entity';
 import { IdempotencyPurgeJob } from './idempotency-purge.job';
 import { IdempotencyService } from './idempotency.service';
+import { STORED_ANSWERS } from '../http/rate-limit';
 
 /**
  * Owns the idempotency_keys table: Idempotency-Key handling for the routes marked
@@ -11,7 +12,8 @@ import { IdempotencyService } from './idempotency.service';
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature([IdempotencyKey])],
-  providers: [IdempotencyService, IdempotencyPurgeJob],
-  exports: [IdempotencyService],
+  // STORED_ANSWERS: the rate limits let a replay through uncounted (src/http/rate-limit.ts).
+  providers: [IdempotencyService, IdempotencyPurgeJob, { provide: STORED_ANSWERS, useExisting: IdempotencyService }],
+  exports: [IdempotencyService, STORED_ANSWERS],
 })
 export class IdempotencyModule {}
