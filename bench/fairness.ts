@@ -30,8 +30,9 @@ const VARIANTS: Variant[] = [
       REDIS_URL: 'redis://127.0.0.1:6379',
       BUYER_AUTH: 'jwt',
       BUYER_JWT_SECRET: SECRET,
-      RATE_LIMIT_HOLDS_PER_MINUTE: '60',
-      RATE_LIMIT_READS_PER_MINUTE: '1200',
+      // BENCH_FAIRNESS_RATE=0 leaves the rate limits off, to tell their cost from the rest.
+      RATE_LIMIT_HOLDS_PER_MINUTE: process.env.BENCH_FAIRNESS_RATE === '0' ? '0' : '60',
+      RATE_LIMIT_READS_PER_MINUTE: process.env.BENCH_FAIRNESS_RATE === '0' ? '0' : '1200',
     },
   },
 ];
