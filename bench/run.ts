@@ -11,10 +11,15 @@
  * (an earlier commit built in a worktree): before and after, from one command. BENCH_STAMPEDE=0
  * leaves out (d), the stampede (20,000 holds, a third of the clients giving up and retrying).
  *
- * Then (e), the framework's cost: every build above runs beside the lean limit
+ * (e) The cost of fairness (bench/fairness.ts): hot-product holds at 64 connections with buyer
+ * tokens, a per-buyer limit and the recommended rate limits on, against the same with them off,
+ * BENCH_FAIRNESS_ROUNDS (default 3) rounds alternating off/on on fresh services, medians side by
+ * side. BENCH_FAIRNESS=0 leaves it out; BENCH_SETS=0 leaves out (a)–(d) and runs only (e).
+ *
+ * (f) The framework's cost: every build above runs beside the lean limit
  * (`../shared/bench/lean-limit-server.mjs`, or BENCH_LEAN_LIMIT), in interleaved windows of
  * BENCH_DURATION seconds, BENCH_LEAN_WINDOWS (3) of each, and the ratios are printed (see
- * lean-pair.ts). BENCH_LEAN=0 leaves it out; BENCH_SETS=0 runs it alone.
+ * lean-pair.ts). BENCH_LEAN=0 leaves it out.
  */
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -23,6 +28,7 @@ import { join } from 'node:path';
 import { connectDb, createProduct, dropDatabase, startService } from './service';
 import { leanLimitPresent, leanPair, leanPairTable, LEAN_LIMIT, PairService } from './lean-pair';
 import { Figures, hotHolds, productReads, race, stampedeRun } from './scenarios';
+import { fairnessPair } from './fairness';
 
 const DATABASE = process.env.BENCH_DB_NAME ?? 'flash_sale_bench';
 const RUNS = Number(process.env.BENCH_RUNS ?? 1);
@@ -90,7 +96,7 @@ function combine(runs: Figures[][]): Figures[] {
   });
 }
 
-/** (e) Every build beside the lean limit, each on its own database. */
+/** (f) Every build beside the lean limit, each on its own database. */
 async function runLeanPair(variants: Variant[]): Promise<{ md: string; json: unknown }> {
   if (process.env.BENCH_LEAN === '0') return { md: '', json: undefined };
   if (!leanLimitPresent()) {
@@ -166,11 +172,16 @@ async function main(): Promise<void> {
   if (COMPARE_NODE) variants.push({ label: `this build on ${nodeVersion(COMPARE_NODE)}`, node: COMPARE_NODE });
   if (COMPARE_MAIN) variants.push({ label: `the build at ${COMPARE_MAIN}`, node: process.execPath, main: COMPARE_MAIN });
   const runs = new Map<Variant, Figures[][]>(variants.map((v) => [v, []]));
-  for (let i = 0; i < (process.env.BENCH_SETS === '0' ? 0 : RUNS); i++) {
+  for (let i = 0; i < RUNS; i++) {
     for (const variant of variants) {
       process.stdout.write(`run ${i + 1} of ${RUNS}: ${variant.label}, Node ${nodeVersion(variant.node)}…\n`);
-      runs.get(variant)!.push(await runOnce(variant));
+      runs.get(variant)!.push(process.env.BENCH_SETS === '0' ? [] : await runOnce(variant));
     }
+  }
+  if (process.env.BENCH_FAIRNESS !== '0') {
+    const pair = await fairnessPair(DATABASE, 64, DURATION, Number(process.env.BENCH_FAIRNESS_ROUNDS ?? 3));
+    // Already medians of its own rounds: the same figures in every run of this build's set.
+    for (const set of runs.get(variants[0])!) set.push(...pair);
   }
   const db = await connectDb('mysql');
   const [[{ version }]] = (await db.query('SELECT VERSION() AS version')) as unknown as [Array<{ version: string }>];
@@ -181,7 +192,7 @@ async function main(): Promise<void> {
   const json: Record<string, unknown>[] = [];
   let md = '';
   for (const variant of variants) {
-    if (runs.get(variant)!.length === 0) continue; // BENCH_SETS=0: the lean-limit comparison only
+    if (runs.get(variant)!.every((set) => set.length === 0)) continue; // BENCH_SETS=0 and nothing else ran
     const results = combine(runs.get(variant)!);
     const nodeEnv = { ...env, node: nodeVersion(variant.node), build: variant.label };
     json.push({ machine: nodeEnv, runs: RUNS, duration_s: DURATION, results, each_run: runs.get(variant) });

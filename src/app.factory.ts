@@ -46,7 +46,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const logger = options.logger ?? new AppLogger(config.logLevel, options.logDestination);
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(options.configModule ?? AppConfigModule.withConfig(config), config, dbType),
-    createHttpAdapter(),
+    createHttpAdapter(config.trustProxy),
     {
       bodyParser: false,
       logger,

@@ -1,11 +1,13 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { AvailabilityCacheModule } from './cache/cache.module';
 import { CheckoutModule } from './checkout/checkout.module';
 import { JsonBodyGuard, RouteAuthGuard } from './http/request-guards';
 import { createValidationPipe } from './http/validation';
+import { RateLimitGuard, rateLimitOptions, rateLimitsOn } from './http/rate-limit';
 import { AppConfig, DbType } from './config/config';
 import { DatabaseModule } from './database/database.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
@@ -21,11 +23,13 @@ import { LiveModule } from './live/live.module';
 /**
  * The application, built from one validated configuration (AppConfigModule). Global pipe, filter and guards
  * are registered here (not in main.ts) so that tests get exactly the production behaviour.
- * Guards run in the order listed: authentication first, then the JSON body check.
+ * Guards run in the order listed: authentication first (it names the buyer), then the rate
+ * limits (only when one is on: @nestjs/throttler), then the JSON body check.
  */
 @Module({})
 export class AppModule {
   static forRoot(configModule: DynamicModule, config: AppConfig, dbType: DbType): DynamicModule {
+    const limits = rateLimitsOn(config);
     return {
       module: AppModule,
       imports: [
@@ -43,11 +47,13 @@ export class AppModule {
         PaymentModule,
         CheckoutModule,
         LiveModule,
+        ...(limits ? [ThrottlerModule.forRoot(rateLimitOptions(config))] : []),
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_GUARD, useClass: RouteAuthGuard },
+        ...(limits ? [{ provide: APP_GUARD, useClass: RateLimitGuard }] : []),
         { provide: APP_GUARD, useClass: JsonBodyGuard },
       ],
     };

@@ -18,7 +18,7 @@ describe('admin routes: setting up a sale', () => {
 
   it('POST /api/products creates a product that is on sale at once', async () => {
     const res = await t.http().post('/api/products').set(auth).send({ name: 'Drop sneaker', price: '149.50', stock: 25 }).expect(201);
-    expect(res.body).toEqual({ id: expect.any(Number), name: 'Drop sneaker', price: '149.50', stock: 25, available: 25 });
+    expect(res.body).toEqual({ id: expect.any(Number), name: 'Drop sneaker', price: '149.50', stock: 25, available: 25, max_per_buyer: null });
     await t
       .http()
       .get(`/api/products/${res.body.id}`)
@@ -34,7 +34,7 @@ describe('admin routes: setting up a sale', () => {
     await t.http().post('/api/holds').send({ product_id: id, qty: 3 }).expect(201);
     const restocked = await timed(() => t.http().patch(`/api/products/${id}`).set(auth).send({ restock: 50 }).expect(200));
     const res = restocked.value;
-    expect(res.body).toEqual({ id, name: 'Restocked', price: '10.00', stock: 53, available: 50 });
+    expect(res.body).toEqual({ id, name: 'Restocked', price: '10.00', stock: 53, available: 50, max_per_buyer: null });
     // Reads may lag by at most the cache TTL (1 s here): every entry from before the restock was
     // read before it committed, so a read sent at or after its answer + TTL must show it. Poll
     // until the listing shows it (the restock's refresh usually puts it there at once).

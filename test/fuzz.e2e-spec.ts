@@ -1,4 +1,7 @@
+import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
+import { sign } from 'jsonwebtoken';
+import { RSA } from './helpers/buyer-tokens';
 import { signBody } from '../src/http/signature';
 import { factories } from './factories';
 import { startTestApp, TestApp } from './helpers/test-app';
@@ -25,6 +28,8 @@ const CONTRACT_ERRORS = new Set([
   'payload_too_large',
   'unsupported_media_type',
   'idempotency_key_reused',
+  'buyer_limit_reached',
+  'rate_limited',
 ]);
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
@@ -266,5 +271,67 @@ describe('hostile input, generated: never a 5xx, always the contract error body,
       { numRuns: 15 },
     );
     await checkInvariants();
+  });
+});
+
+const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+const OTHER_RSA = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+});
+const sub = fc.oneof(fc.string({ minLength: 1, maxLength: 20 }), fc.constant('x'.repeat(256)));
+
+/** Authorization headers no buyer may pass with: malformed, unsigned, signed wrongly, expired, huge. */
+const hostileAuthorization: fc.Arbitrary<string> = fc.oneof(
+  fc.string({ maxLength: 64 }),
+  fc.string({ maxLength: 64 }).map((t) => `Bearer ${t}`),
+  fc.tuple(fc.base64String(), fc.base64String(), fc.base64String()).map(([x, y, z]) => `Bearer ${x}.${y}.${z}`),
+  // alg none, with and without a signature part, any payload
+  fc
+    .record({ sub, exp: fc.integer({ min: 0, max: 2 ** 40 }) })
+    .chain((payload) => fc.constantFrom(`${b64({ alg: 'none', typ: 'JWT' })}.${b64(payload)}.`, `${b64({ alg: 'none' })}.${b64(payload)}`))
+    .map((t) => `Bearer ${t}`),
+  // HS256 signed with the public key as the HMAC secret (algorithm confusion)
+  sub.map((s) => `Bearer ${sign({ sub: s }, RSA.publicKey, { algorithm: 'HS256', expiresIn: 600 })}`),
+  // RS256 under another key, or expired past the skew under the right one
+  sub.map((s) => `Bearer ${sign({ sub: s }, OTHER_RSA.privateKey, { algorithm: 'RS256', expiresIn: 600 })}`),
+  sub.map((s) => `Bearer ${sign({ sub: s }, RSA.privateKey, { algorithm: 'RS256', expiresIn: -60 })}`),
+  // huge tokens, short of the 16 KiB header limit
+  fc.integer({ min: 4000, max: 15000 }).map((n) => `Bearer ${'a'.repeat(n)}.${'b'.repeat(10)}.${'c'.repeat(10)}`),
+  fc
+    .integer({ min: 9000, max: 15000 })
+    .map((n) => `Bearer ${sign({ sub: 'x', pad: 'p'.repeat(n) }, RSA.privateKey, { algorithm: 'RS256', expiresIn: 600 }).slice(0, 15500)}`),
+);
+
+describe('buyer tokens, generated: hostile Authorization headers are all 401 and create nothing', () => {
+  let t: TestApp;
+  let productId: number;
+
+  beforeAll(async () => {
+    t = await startTestApp('fs_test_fuzz_buyers', { BUYER_AUTH: 'jwt', BUYER_JWT_PUBLIC_KEY: RSA.publicKey });
+    productId = (await factories(t.dataSource).makeProduct({ stock: 5 })).id;
+  });
+  afterAll(() => t.close());
+
+  it('answers 200 generated headers on every buyer route with 401 unauthorized', async () => {
+    const routes: Array<{ method: string; path: string; body?: string }> = [
+      { method: 'POST', path: '/api/holds', body: JSON.stringify({ product_id: productId, qty: 1 }) },
+      { method: 'POST', path: '/api/orders', body: JSON.stringify({ hold_id: 1 }) },
+      { method: 'GET', path: '/api/holds/1' },
+      { method: 'GET', path: '/api/orders/1' },
+    ];
+    await fc.assert(
+      fc.asyncProperty(hostileAuthorization, fc.constantFrom(...routes), async (authorization, route) => {
+        const headers: Record<string, string> = { authorization };
+        if (route.body) headers['content-type'] = 'application/json';
+        const res = await fetch(t.url + route.path, { method: route.method, headers, body: route.body });
+        const body = (await res.json()) as { statusCode: number; error: string };
+        expect({ status: res.status, error: body.error }).toEqual({ status: 401, error: 'unauthorized' });
+      }),
+      { numRuns: 200 },
+    );
+    const [row] = await t.dataSource.query<Array<{ n: string }>>('SELECT COUNT(*) AS n FROM holds');
+    expect(Number(row.n)).toBe(0);
   });
 });

@@ -12,6 +12,9 @@ import { openSse } from './helpers/sse';
 import { TcpProxy } from './helpers/tcp-proxy';
 import { pollUntil } from './helpers/wait';
 import { startTestApp, TEST_ENV, TestApp } from './helpers/test-app';
+import { buyerAuth } from './helpers/buyer-tokens';
+
+const BUYER_JWT_SECRET = 'conformance-buyer-secret';
 
 const DB = 'fs_test_openapi';
 const TOKEN = 'conformance-admin-token';
@@ -278,6 +281,40 @@ describe('the OpenAPI document: valid, and every route and status it lists answe
     await webhook(event, 'sha256=' + '0'.repeat(64));
     await hit('post', '/api/payments/webhook', { raw: big });
     await hit('post', '/api/payments/webhook', { raw: '{}', type: 'text/plain' });
+  });
+
+  it('buyer tokens, the per-buyer limit and rate limits (401, 409 buyer_limit_reached, 429)', async () => {
+    // Its own instance on the same database, not behind the relay: buyer tokens, one hold/order
+    // and one read per minute (in this process: no REDIS_URL).
+    const limited = await startTestApp(
+      DB,
+      { ADMIN_TOKEN: TOKEN, BUYER_AUTH: 'jwt', BUYER_JWT_SECRET, RATE_LIMIT_HOLDS_PER_MINUTE: '2', RATE_LIMIT_READS_PER_MINUTE: '1' },
+      { fresh: false },
+    );
+    try {
+      const alice = { Authorization: buyerAuth('alice', {}, BUYER_JWT_SECRET) };
+      const bob = { Authorization: buyerAuth('bob', {}, BUYER_JWT_SECRET) };
+      const app = limited;
+      const made = await hit('post', '/api/products', { body: { name: 'Limited', price: '5.00', stock: 5, max_per_buyer: 1 }, headers: admin, app });
+      await hit('post', '/api/holds', { body: { product_id: made.body.id, qty: 1 }, app });
+      await hit('post', '/api/orders', { body: { hold_id: 1 }, app });
+      await hit('get', '/api/holds/{id}', { path: '/api/holds/1', app });
+      await hit('get', '/api/orders/{id}', { path: '/api/orders/1', app });
+      const held = await hit('post', '/api/holds', { body: { product_id: made.body.id, qty: 1 }, headers: alice, app });
+      await hit('post', '/api/holds', { body: { product_id: made.body.id, qty: 1 }, headers: alice, app });
+      await hit('post', '/api/holds', { body: { product_id: made.body.id, qty: 1 }, headers: alice, app });
+      await hit('post', '/api/orders', { body: { hold_id: held.body.id }, headers: alice, app });
+      await hit('get', '/api/holds/{id}', { path: `/api/holds/${held.body.id}`, headers: bob, app });
+      await hit('get', '/api/holds/{id}', { path: `/api/holds/${held.body.id}`, headers: bob, app });
+      await hit('get', '/api/orders/{id}', { path: '/api/orders/1', headers: bob, app });
+      await hit('get', '/api/products', { app });
+      await hit('get', '/api/products', { app });
+      await hit('get', '/api/products/{id}', { path: `/api/products/${made.body.id}`, app });
+      await hit('get', '/api/orders', { app });
+      (await openStream('/api/products/{id}/stream', `/api/products/${made.body.id}/stream`, app)).close();
+    } finally {
+      await limited.close();
+    }
   });
 
   it('every route that lists 503 answers it, as documented, while the database is gone', async () => {

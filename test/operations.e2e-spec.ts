@@ -126,17 +126,23 @@ describe('operations: /metrics, /health, /docs', () => {
       ].sort(),
     );
     const codes = (method: string, path: string) => Object.keys(doc.paths[path][method].responses).sort();
-    expect(codes('post', '/api/holds')).toEqual(['201', '400', '404', '409', '413', '415', '422', '503']);
-    expect(codes('post', '/api/orders')).toEqual(['201', '400', '404', '409', '410', '413', '415', '422', '503']);
+    expect(codes('post', '/api/holds')).toEqual(['201', '400', '401', '404', '409', '413', '415', '422', '429', '503']);
+    expect(codes('post', '/api/orders')).toEqual(['201', '400', '401', '404', '409', '410', '413', '415', '422', '429', '503']);
     expect(codes('post', '/api/payments/webhook')).toEqual(['200', '202', '400', '401', '413', '415', '422', '503']);
     expect(codes('patch', '/api/products/{id}')).toEqual(['200', '400', '401', '403', '404', '413', '415', '503']);
-    expect(codes('get', '/api/products/{id}/stream')).toEqual(['200', '400', '404', '503']);
+    expect(codes('get', '/api/products/{id}/stream')).toEqual(['200', '400', '404', '429', '503']);
     expect(Object.keys((doc.paths['/api/products/{id}/stream'].get.responses['200'] as { content: object }).content)).toEqual(['text/event-stream']);
     expect(codes('get', '/api/admin/sales')).toEqual(['200', '401', '403', '503']);
     expect(codes('get', '/api/products/{id}/movements')).toEqual(['200', '400', '401', '403', '404', '503']);
     const holdErrors = JSON.stringify(doc.paths['/api/holds'].post.responses['409']);
     expect(holdErrors).toContain('insufficient_stock');
     expect(holdErrors).toContain('idempotency_key_in_flight');
+    expect(holdErrors).toContain('buyer_limit_reached');
+    expect(Object.keys((res.body as { components: { securitySchemes: object } }).components.securitySchemes).sort()).toEqual([
+      'admin',
+      'buyer',
+      'webhook_signature',
+    ]);
     const schemas = JSON.stringify((res.body as { components: unknown }).components);
     for (const field of ['available', 'expires_at', 'unit_price', 'next_after_id', 'order_status', 'idempotency_key']) expect(schemas).toContain(field);
   });

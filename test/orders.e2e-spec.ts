@@ -42,6 +42,7 @@ describe('orders: one per hold', () => {
       refund_due: false,
       created_at: expect.stringMatching(/Z$/),
       updated_at: expect.stringMatching(/Z$/),
+      buyer: null,
     });
     // Payable for ORDER_PAYMENT_TTL_SECONDS (default 900) from its creation.
     expect(Date.parse(created[0].body.expires_at) - Date.parse(created[0].body.created_at)).toBe(900_000);

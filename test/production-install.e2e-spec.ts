@@ -106,7 +106,7 @@ describe('production install: dist/ with production dependencies only', () => {
 
     const res = await fetch(`${url}/api/products/1`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ id: 1, name: 'Limited sneaker', price: '99.00', stock: Number(STOCK), available: Number(STOCK) });
+    expect(await res.json()).toEqual({ id: 1, name: 'Limited sneaker', price: '99.00', stock: Number(STOCK), available: Number(STOCK), max_per_buyer: null });
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

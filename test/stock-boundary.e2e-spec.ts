@@ -137,6 +137,7 @@ describe('holds never oversell (real MariaDB, real HTTP, real concurrency)', () 
       status: 'active',
       expires_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       created_at: expect.stringMatching(/Z$/),
+      buyer: null,
     });
     const ttl = Date.parse(res.body.expires_at) - Date.parse(res.body.created_at);
     expect(ttl).toBe(120_000);

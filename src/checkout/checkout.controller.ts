@@ -1,7 +1,9 @@
 import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
+  BuyerLimitReachedError,
+  BuyerUnauthorizedError,
   HoldAlreadyUsedError,
   HoldExpiredError,
   HoldNotFoundError,
@@ -10,14 +12,16 @@ import {
   InsufficientStockError,
   InvalidSignatureError,
   ProductNotFoundError,
+  RateLimitedError,
   ServiceUnavailableError,
 } from '../common/errors';
 import { CreateHoldDto, parseCreateHold } from '../hold/dto/create-hold.dto';
 import { HoldResponse } from '../hold/dto/hold.response';
-import { ApiErrors, BODY_ERRORS, WEBHOOK_SECURITY } from '../http/openapi';
+import { ApiErrors, BODY_ERRORS, BUYER_SECURITY, WEBHOOK_SECURITY } from '../http/openapi';
+import { RateLimited } from '../http/rate-limit';
 import { clientGone } from '../http/client-gone';
-import { SignedWebhook } from '../http/route-auth';
-import { IdempotencyGate } from '../idempotency/idempotency-gate';
+import { BuyerRoute, SignedWebhook } from '../http/route-auth';
+import { IdempotencyGate, IdempotentScope } from '../idempotency/idempotency-gate';
 import { CreateOrderDto, parseCreateOrder } from '../order/dto/create-order.dto';
 import { OrderResponse } from '../order/dto/order.response';
 import { PaymentWebhookDto, PRINTABLE_ASCII } from '../payment/dto/payment-webhook.dto';
@@ -52,18 +56,35 @@ export class CheckoutController {
    */
   @Post('holds')
   @HttpCode(201)
+  @BuyerRoute()
+  @RateLimited('holds')
+  @IdempotentScope('holds')
   @ApiTags('holds')
+  @ApiBearerAuth(BUYER_SECURITY)
   @ApiHeader(IDEMPOTENCY_KEY_HEADER)
   @ApiBody({ type: CreateHoldDto })
   @ApiCreatedResponse({ type: HoldResponse })
-  @ApiErrors(...BODY_ERRORS, new ProductNotFoundError(), new InsufficientStockError(3), new IdempotencyKeyInFlightError(), new IdempotencyKeyReusedError())
+  @ApiErrors(
+    ...BODY_ERRORS,
+    new BuyerUnauthorizedError(),
+    new ProductNotFoundError(),
+    new InsufficientStockError(3),
+    new BuyerLimitReachedError(2, 2),
+    new IdempotencyKeyInFlightError(),
+    new IdempotencyKeyReusedError(),
+    new RateLimitedError(),
+  )
   placeHold(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
-    return this.idempotency.run('holds', req, reply, (claim) => this.holds.place(parseCreateHold(req.body), claim, clientGone(req)));
+    return this.idempotency.run('holds', req, reply, (claim) => this.holds.place(parseCreateHold(req.body), claim, clientGone(req), req.buyer ?? null));
   }
 
   @Post('orders')
   @HttpCode(201)
+  @BuyerRoute()
+  @RateLimited('holds')
+  @IdempotentScope('orders')
   @ApiTags('orders')
+  @ApiBearerAuth(BUYER_SECURITY)
   @ApiHeader(IDEMPOTENCY_KEY_HEADER)
   @ApiBody({ type: CreateOrderDto })
   @ApiCreatedResponse({ type: OrderResponse, description: 'pending, or already paid/cancelled when its payment arrived first.' })
@@ -74,9 +95,11 @@ export class CheckoutController {
     new IdempotencyKeyInFlightError(),
     new HoldExpiredError(),
     new IdempotencyKeyReusedError(),
+    new BuyerUnauthorizedError(),
+    new RateLimitedError(),
   )
   placeOrder(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
-    return this.idempotency.run('orders', req, reply, (claim) => this.orders.place(parseCreateOrder(req.body), claim));
+    return this.idempotency.run('orders', req, reply, (claim) => this.orders.place(parseCreateOrder(req.body), claim, req.buyer ?? null));
   }
 
   /** The gateway's callback. 200 for applied/duplicate/ignored, 202 while the order does not exist. */

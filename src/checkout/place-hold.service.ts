@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InsufficientStockError, ProductNotFoundError, ServiceUnavailableError, ValidationFailedError } from '../common/errors';
+import { BuyerLimitReachedError, InsufficientStockError, ProductNotFoundError, ServiceUnavailableError, ValidationFailedError } from '../common/errors';
 import { currentRequestId, runInRequestContext } from '../common/request-context';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { TransactionService } from '../database/transaction.service';
@@ -8,7 +8,7 @@ import { CreateHoldDto } from '../hold/dto/create-hold.dto';
 import { HoldService } from '../hold/hold.service';
 import { IdempotencyClaim, IdempotencyKeyTakenError, IdempotencyService } from '../idempotency/idempotency.service';
 import { MetricsService } from '../observability/metrics.service';
-import { StockService } from '../product/stock.service';
+import { Reservation, StockService } from '../product/stock.service';
 import { BatcherCancelledError, BatcherQueueFullError, BatcherTimeoutError, KeyedBatcher } from './keyed-batcher';
 
 /** Most holds one reservation transaction grants (one multi-row INSERT). */
@@ -24,12 +24,20 @@ const ANSWERS_PER_TURN = 16;
 
 interface HoldRequest {
   qty: number;
+  /** The buyer (BUYER_AUTH=jwt), or null. */
+  buyer: string | null;
   claim?: IdempotencyClaim;
   requestId?: string;
   gone?: () => boolean;
 }
 
-type HoldOutcome = HoldResponse | InsufficientStockError | IdempotencyKeyTakenError | BatcherCancelledError;
+type HoldOutcome = HoldResponse | InsufficientStockError | BuyerLimitReachedError | IdempotencyKeyTakenError | BatcherCancelledError;
+
+/** The answer of a request its batch did not grant: over its buyer's limit, or not enough stock. */
+function refusal(reservation: Reservation, index: number): BuyerLimitReachedError | InsufficientStockError {
+  const limited = reservation.buyerRefusals.get(index);
+  return limited ? new BuyerLimitReachedError(limited.limit, limited.taken) : new InsufficientStockError(reservation.seen[index]);
+}
 
 /**
  * Placing a hold: product stock (StockService) → holds (HoldService) → the Idempotency-Key
@@ -67,14 +75,15 @@ export class PlaceHoldService {
   /**
    * Reserves `qty` units for HOLD_TTL_SECONDS. `gone` tells whether the client has left; such a
    * request is not granted if its batch had not started. Throws ValidationFailedError (qty above
-   * MAX_HOLD_QTY), ProductNotFoundError, InsufficientStockError, ServiceUnavailableError (not
-   * admitted), IdempotencyKeyTakenError (the claim was taken over meanwhile).
+   * MAX_HOLD_QTY), ProductNotFoundError, InsufficientStockError, BuyerLimitReachedError (the
+   * product's max_per_buyer, for a hold with a `buyer`), ServiceUnavailableError (not admitted),
+   * IdempotencyKeyTakenError (the claim was taken over meanwhile).
    */
-  async place(dto: CreateHoldDto, claim?: IdempotencyClaim, gone?: () => boolean): Promise<HoldResponse> {
+  async place(dto: CreateHoldDto, claim?: IdempotencyClaim, gone?: () => boolean, buyer: string | null = null): Promise<HoldResponse> {
     if (dto.qty > this.config.maxHoldQty) {
       throw new ValidationFailedError([{ field: 'qty', problem: `must not be greater than ${this.config.maxHoldQty}` }]);
     }
-    const request: HoldRequest = { qty: dto.qty, claim, requestId: currentRequestId(), gone };
+    const request: HoldRequest = { qty: dto.qty, buyer, claim, requestId: currentRequestId(), gone };
     let outcome: HoldOutcome;
     try {
       outcome = await this.batcher.submit(dto.product_id, request, gone);
@@ -90,6 +99,10 @@ export class PlaceHoldService {
     if (outcome instanceof BatcherCancelledError) throw this.admissionError(dto, outcome);
     if (outcome instanceof InsufficientStockError) {
       this.rejected(dto, 'insufficient_stock', outcome.available);
+      throw outcome;
+    }
+    if (outcome instanceof BuyerLimitReachedError) {
+      this.rejected(dto, 'buyer_limit_reached');
       throw outcome;
     }
     this.logger.log({ msg: 'hold.created', product_id: dto.product_id, hold_id: outcome.id, qty: dto.qty, expires_at: outcome.expires_at });
@@ -208,7 +221,8 @@ export class PlaceHoldService {
     const work = () =>
       this.transactions.run(async (tx) => {
         const qtys = requests.map((r) => r.qty);
-        const reservation = await this.stock.reserve(tx, productId, qtys);
+        const buyers = this.config.buyerAuth === 'jwt' ? requests.map((r) => r.buyer) : undefined;
+        const reservation = await this.stock.reserve(tx, productId, qtys, buyers);
         const now = reservation.now;
         const expiresAt = new Date(now.getTime() + this.config.holdTtlSeconds * 1000);
         const granted = await this.holds.insertMany(
@@ -217,17 +231,16 @@ export class PlaceHoldService {
           qtys.filter((_, i) => reservation.granted[i]),
           now,
           expiresAt,
+          buyers?.filter((_, i) => reservation.granted[i]),
         );
         await this.stock.held(tx, productId, granted, now);
         let next = 0;
-        const outcomes = requests.map((_, i) =>
-          reservation.granted[i] ? toHoldResponse(granted[next++], now) : new InsufficientStockError(reservation.seen[i]),
-        );
+        const outcomes = requests.map((_, i) => (reservation.granted[i] ? toHoldResponse(granted[next++], now) : refusal(reservation, i)));
         await this.idempotency.fill(
           tx,
           requests.flatMap((r, i) => {
             const outcome = outcomes[i];
-            return r.claim && !(outcome instanceof InsufficientStockError) ? [{ claim: r.claim, status: 201, body: outcome }] : [];
+            return r.claim && !(outcome instanceof Error) ? [{ claim: r.claim, status: 201, body: outcome }] : [];
           }),
         );
         return outcomes;

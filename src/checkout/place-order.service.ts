@@ -41,12 +41,13 @@ export class PlaceOrderService {
    * concurrent reservation (which keeps lapsed holds locked) can no longer convert. The hold's
    * units move from the hold to the order and stay reserved. Throws HoldNotFoundError,
    * HoldAlreadyUsedError, HoldExpiredError. With an Idempotency-Key claim, the key and this answer
-   * are recorded in the same transaction.
+   * are recorded in the same transaction. With a `buyer` (BUYER_AUTH=jwt) only the buyer's own
+   * hold can become their order: another buyer's hold is HoldNotFoundError, as an unknown id.
    */
-  async place(dto: CreateOrderDto, claim?: IdempotencyClaim): Promise<OrderResponse> {
+  async place(dto: CreateOrderDto, claim?: IdempotencyClaim, buyer: string | null = null): Promise<OrderResponse> {
     const order = await this.transactions.run(async (tx) => {
       const hold = await this.holds.lockForOrder(tx, dto.hold_id);
-      if (!hold) throw new HoldNotFoundError();
+      if (!hold || (buyer !== null && hold.buyer !== buyer)) throw new HoldNotFoundError();
       const now = new Date();
       const status = holdStatusAt(hold, now);
       if (status === 'converted') throw new HoldAlreadyUsedError(await this.orders.idOfHold(tx, hold.id));
@@ -54,7 +55,15 @@ export class PlaceOrderService {
 
       const unitPrice = await this.products.priceOf(tx, hold.productId);
       const expiresAt = new Date(now.getTime() + this.config.orderPaymentTtlSeconds * 1000);
-      const order = await this.orders.insert(tx, { holdId: hold.id, productId: hold.productId, qty: hold.qty, unitPrice, now, expiresAt });
+      const order = await this.orders.insert(tx, {
+        holdId: hold.id,
+        productId: hold.productId,
+        qty: hold.qty,
+        unitPrice,
+        now,
+        expiresAt,
+        buyer: hold.buyer ?? null,
+      });
       await this.holds.markConverted(tx, hold.id);
       await this.stock.ordered(tx, hold.productId, hold.id, order.id, now);
       await this.payments.settleDeferred(tx, order);

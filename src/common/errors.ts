@@ -39,8 +39,15 @@ export class InvalidSignatureError extends DomainError {
 }
 
 export class UnauthorizedError extends DomainError {
+  constructor(message = 'A valid admin bearer token is required.') {
+    super(401, 'unauthorized', message);
+  }
+}
+
+/** A buyer route without a valid buyer token (BUYER_AUTH=jwt). */
+export class BuyerUnauthorizedError extends UnauthorizedError {
   constructor() {
-    super(401, 'unauthorized', 'A valid admin bearer token is required.');
+    super('A valid buyer token is required: Authorization: Bearer <JWT>.');
   }
 }
 
@@ -80,6 +87,16 @@ export class InsufficientStockError extends DomainError {
   }
 }
 
+/** The hold would take the buyer past the product's `max_per_buyer`. */
+export class BuyerLimitReachedError extends DomainError {
+  constructor(
+    readonly limit: number,
+    readonly taken: number,
+  ) {
+    super(409, 'buyer_limit_reached', `At most ${limit} units per buyer; you have ${taken}.`, { limit, taken });
+  }
+}
+
 export class HoldAlreadyUsedError extends DomainError {
   constructor(readonly orderId: number) {
     super(409, 'hold_already_used', 'An order was already made from this hold.', { order_id: orderId });
@@ -113,6 +130,13 @@ export class UnsupportedMediaTypeError extends DomainError {
 export class IdempotencyKeyReusedError extends DomainError {
   constructor() {
     super(422, 'idempotency_key_reused', 'This idempotency key was already used with a different request.');
+  }
+}
+
+/** Over RATE_LIMIT_HOLDS_PER_MINUTE or RATE_LIMIT_READS_PER_MINUTE. */
+export class RateLimitedError extends DomainError {
+  constructor(retryAfterSeconds = 60) {
+    super(429, 'rate_limited', 'Too many requests; try again later.', {}, { 'Retry-After': String(Math.max(1, retryAfterSeconds)) });
   }
 }
 

@@ -9,10 +9,13 @@ import type { SqlPart } from './sql-part';
 export function lapseRule<S extends string>(live: S) {
   const isLapsed = (row: { status: S | string; expiresAt: Date }, now: Date): boolean => row.status === live && row.expiresAt.getTime() <= now.getTime();
   const sql = (alias: string, now = '?'): string => `${alias}.status = '${live}' AND ${alias}.expires_at <= ${now}`;
+  /** The rule's complement among live rows: still live and not lapsed (`now` as for `sql`). */
+  const unlapsedSql = (alias: string, now = '?'): string => `${alias}.status = '${live}' AND ${alias}.expires_at > ${now}`;
   return {
     isLapsed,
     /** The SQL form for the row named `alias`; `now` is its one parameter, `?` unless a named one (`:now`) is given. */
     sql,
+    unlapsedSql,
     /**
      * The locking read of a product's lapsed units in `table` (one row, `units`), with SKIP LOCKED:
      * a row another transaction holds (being converted, paid or swept) is not counted, and the

@@ -1,3 +1,4 @@
+import { createPublicKey, KeyObject } from 'node:crypto';
 import { MONEY_PATTERN } from '../common/money';
 
 /**
@@ -45,7 +46,23 @@ export interface AppConfig {
   logLevel: string;
   /** Open availability streams one instance serves; past it a new stream is 503. */
   streamMaxClients: number;
+  /** `off`: anonymous buyers (buyer null); `jwt`: the buyer routes need a buyer token (BuyerTokenVerifier). */
+  buyerAuth: 'off' | 'jwt';
+  /** How buyer tokens are verified; set when buyerAuth is `jwt`. */
+  buyerJwt: BuyerJwtConfig | undefined;
+  /** Take the client address from X-Forwarded-For (behind a load balancer). */
+  trustProxy: boolean;
+  /** Per buyer (else per address) and minute: POST /api/holds and POST /api/orders together; 0 is off. */
+  rateLimitHoldsPerMinute: number;
+  /** Per buyer (else per address) and minute: the other public routes; 0 is off. */
+  rateLimitReadsPerMinute: number;
 }
+
+/** Either an HS256 secret or a public key (RS256 for RSA, ES256 for EC P-256), never both. */
+export type BuyerJwtConfig = ({ algorithm: 'HS256'; secret: string } | { algorithm: 'RS256' | 'ES256'; publicKey: KeyObject }) & {
+  issuer: string | undefined;
+  audience: string | undefined;
+};
 
 export class ConfigError extends Error {
   constructor(
@@ -91,6 +108,35 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   return raw as T;
 }
 
+/**
+ * BUYER_JWT_SECRET or BUYER_JWT_PUBLIC_KEY (a PEM; `\\n` escapes are accepted, since many
+ * environments cannot hold a line break), the algorithm following from the key.
+ */
+function buyerJwt(env: Env): BuyerJwtConfig {
+  const secret = env.BUYER_JWT_SECRET || undefined;
+  const pem = env.BUYER_JWT_PUBLIC_KEY || undefined;
+  const issuer = env.BUYER_JWT_ISSUER || undefined;
+  const audience = env.BUYER_JWT_AUDIENCE || undefined;
+  if (secret && pem) throw new ConfigError('BUYER_JWT_PUBLIC_KEY', 'must not be set together with BUYER_JWT_SECRET');
+  if (secret) return { algorithm: 'HS256', secret, issuer, audience };
+  if (!pem) throw new ConfigError('BUYER_JWT_SECRET', 'or BUYER_JWT_PUBLIC_KEY must be set when BUYER_AUTH=jwt');
+  let publicKey: KeyObject;
+  try {
+    publicKey = createPublicKey(pem.replace(/\\n/g, '\n'));
+  } catch {
+    throw new ConfigError('BUYER_JWT_PUBLIC_KEY', 'must be a PEM public key (RSA, or EC on P-256)');
+  }
+  if (publicKey.asymmetricKeyType === 'rsa') return { algorithm: 'RS256', publicKey, issuer, audience };
+  if (publicKey.asymmetricKeyType === 'ec' && publicKey.asymmetricKeyDetails?.namedCurve === 'prime256v1') {
+    return { algorithm: 'ES256', publicKey, issuer, audience };
+  }
+  throw new ConfigError('BUYER_JWT_PUBLIC_KEY', 'must be a PEM public key (RSA, or EC on P-256)');
+}
+
+function boolVar(env: Env, name: string): boolean {
+  return oneOf(env, name, ['true', 'false'] as const, 'false') === 'true';
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function loadConfig(env: Env = process.env): AppConfig {
@@ -112,6 +158,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (!/^[A-Za-z0-9_]{1,64}$/.test(dbName)) {
     throw new ConfigError('DB_NAME', `must be 1 to 64 characters of A-Z a-z 0-9 _, got "${dbName}"`);
   }
+  const buyerAuth = oneOf(env, 'BUYER_AUTH', ['off', 'jwt'] as const, 'off') as 'off' | 'jwt';
   return {
     nodeEnv,
     port: intVar(env, 'PORT', 3000, 1, 65535),
@@ -142,6 +189,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     seedProductPrice: price,
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info') as string,
     streamMaxClients: intVar(env, 'STREAM_MAX_CLIENTS', 10000, 1, 1_000_000),
+    buyerAuth,
+    buyerJwt: buyerAuth === 'jwt' ? buyerJwt(env) : undefined,
+    trustProxy: boolVar(env, 'TRUST_PROXY'),
+    rateLimitHoldsPerMinute: intVar(env, 'RATE_LIMIT_HOLDS_PER_MINUTE', 0, 0, 1_000_000),
+    rateLimitReadsPerMinute: intVar(env, 'RATE_LIMIT_READS_PER_MINUTE', 0, 0, 1_000_000),
   };
 }
 

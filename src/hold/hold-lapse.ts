@@ -12,3 +12,4 @@ export const isLapsed = HOLD_LAPSE.isLapsed;
 export const lapsedHoldSql = HOLD_LAPSE.sql;
 export const lapsedHoldUnitsRead = (productId: number, now: Date) => HOLD_LAPSE.unitsRead('holds', productId, now);
 export const holdStatusAt = (hold: { status: HoldStatus; expiresAt: Date }, now: Date): HoldStatus => HOLD_LAPSE.statusAt(hold, now);
+export const unlapsedHoldSql = HOLD_LAPSE.unlapsedSql;

@@ -1,7 +1,10 @@
 import { Controller, Get, Param } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { HoldNotFoundError, ServiceUnavailableError, ValidationFailedError } from '../common/errors';
-import { ApiErrors, ApiIdParam } from '../http/openapi';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { BuyerUnauthorizedError, HoldNotFoundError, RateLimitedError, ServiceUnavailableError, ValidationFailedError } from '../common/errors';
+import { BuyerParam } from '../http/buyer-token';
+import { ApiErrors, ApiIdParam, BUYER_SECURITY } from '../http/openapi';
+import { RateLimited } from '../http/rate-limit';
+import { BuyerRoute } from '../http/route-auth';
 import { ParseIdPipe } from '../http/validation';
 import { HoldResponse, toHoldResponse } from './dto/hold.response';
 import { HoldService } from './hold.service';
@@ -14,10 +17,13 @@ export class HoldController {
   constructor(private readonly holds: HoldService) {}
 
   @Get(':id')
+  @BuyerRoute()
+  @RateLimited('reads')
   @ApiIdParam()
-  @ApiOkResponse({ type: HoldResponse, description: 'A hold past expires_at reads as expired.' })
-  @ApiErrors(new ValidationFailedError([]), new HoldNotFoundError())
-  async findOne(@Param('id', ParseIdPipe) id: number): Promise<HoldResponse> {
-    return toHoldResponse(await this.holds.findOne(id));
+  @ApiBearerAuth(BUYER_SECURITY)
+  @ApiOkResponse({ type: HoldResponse, description: "A hold past expires_at reads as expired. Another buyer's hold is 404." })
+  @ApiErrors(new ValidationFailedError([]), new BuyerUnauthorizedError(), new HoldNotFoundError(), new RateLimitedError())
+  async findOne(@Param('id', ParseIdPipe) id: number, @BuyerParam() buyer: string | null): Promise<HoldResponse> {
+    return toHoldResponse(await this.holds.findOne(id, buyer));
   }
 }

@@ -10,6 +10,7 @@ export type HoldStatus = 'active' | 'expired' | 'converted';
 @Entity('holds')
 @Index('idx_holds_product_status_expires', ['productId', 'status', 'expiresAt', 'qty'])
 @Index('idx_holds_status_expires', ['status', 'expiresAt'])
+@Index('idx_holds_product_buyer_status', ['productId', 'buyer', 'status', 'expiresAt', 'qty'])
 export class Hold {
   @PrimaryGeneratedColumn({ type: 'bigint', unsigned: true })
   id: number;
@@ -28,4 +29,8 @@ export class Hold {
 
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt: Date;
+
+  /** The buyer (a buyer token's `sub`); null when BUYER_AUTH=off. */
+  @Column({ type: 'varchar', length: 255, nullable: true, charset: 'utf8mb4', collation: 'utf8mb4_bin' })
+  buyer: string | null;
 }

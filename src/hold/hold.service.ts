@@ -4,7 +4,7 @@ import { In, Repository } from 'typeorm';
 import { HoldNotFoundError } from '../common/errors';
 import type { SqlPart } from '../common/sql-part';
 import { Tx } from '../database/transaction.service';
-import { lapsedHoldSql, lapsedHoldUnitsRead } from './hold-lapse';
+import { lapsedHoldSql, lapsedHoldUnitsRead, unlapsedHoldSql } from './hold-lapse';
 import { Hold } from './hold.entity';
 
 /** A position in the (expires_at, id) order of holds. */
@@ -48,15 +48,27 @@ export class HoldService {
   }
 
   /**
+   * The read of these buyers' units in the product's holds that still count (active and not
+   * lapsed; rows `buyer`, `qty`), as a part of the per-buyer count (BuyerLimitService). No locks:
+   * it runs under the product's row lock, which every hold insert of the product takes first.
+   */
+  buyerUnitsRead(productId: number, buyers: string[], now: Date): SqlPart {
+    return {
+      sql: `SELECT h.buyer, h.qty FROM holds h WHERE h.product_id = ? AND h.buyer IN (?) AND ${unlapsedHoldSql('h')}`,
+      params: [productId, buyers, now],
+    };
+  }
+
+  /**
    * Inserts active holds of one product, one per quantity, with one multi-row INSERT, and returns
    * them with their ids. The caller holds the product's row lock, so no other hold of this
    * product is inserted meanwhile: MariaDB hands the ids back (RETURNING); on MySQL, which lacks
    * it, they are read back as the first `qtys.length` ids of this product from the first one.
    */
-  async insertMany(tx: Tx, productId: number, qtys: number[], now: Date, expiresAt: Date): Promise<Hold[]> {
+  async insertMany(tx: Tx, productId: number, qtys: number[], now: Date, expiresAt: Date, buyers?: Array<string | null>): Promise<Hold[]> {
     if (qtys.length === 0) return [];
-    const rows = qtys.map((qty) => [productId, qty, 'active', expiresAt, now]);
-    const insert = 'INSERT INTO holds (product_id, qty, status, expires_at, created_at) VALUES ?';
+    const rows = qtys.map((qty, i) => [productId, qty, 'active', expiresAt, now, buyers?.[i] ?? null]);
+    const insert = 'INSERT INTO holds (product_id, qty, status, expires_at, created_at, buyer) VALUES ?';
     let ids: number[];
     if (tx.manager.connection.options.type === 'mariadb') {
       const returned: Array<{ id: number | string }> = await tx.manager.query(`${insert} RETURNING id`, [rows]);
@@ -69,7 +81,9 @@ export class HoldService {
       );
       ids = read.map((r) => Number(r.id));
     }
-    return qtys.map((qty, i) => Object.assign(new Hold(), { id: ids[i], productId, qty, status: 'active', expiresAt, createdAt: now }));
+    return qtys.map((qty, i) =>
+      Object.assign(new Hold(), { id: ids[i], productId, qty, status: 'active', expiresAt, createdAt: now, buyer: buyers?.[i] ?? null }),
+    );
   }
 
   /** Locks one hold (pessimistic_write) so it can become an order; null when there is none. */
@@ -166,9 +180,12 @@ export class HoldService {
     return res.affected ?? 0;
   }
 
-  /** The hold as stored. Throws HoldNotFoundError. */
-  async findOne(id: number): Promise<Hold> {
-    const hold = await this.holds.findOneBy({ id });
+  /**
+   * The hold as stored. With a `buyer` (BUYER_AUTH=jwt) only that buyer's hold: another buyer's
+   * is not found, exactly as an unknown id. Throws HoldNotFoundError.
+   */
+  async findOne(id: number, buyer?: string | null): Promise<Hold> {
+    const hold = await this.holds.findOneBy(buyer ? { id, buyer } : { id });
     if (!hold) throw new HoldNotFoundError();
     return hold;
   }

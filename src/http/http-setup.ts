@@ -10,9 +10,14 @@ import { acceptedRequestId, runInRequestContext } from '../common/request-contex
 
 const logger = new Logger('http');
 
-/** The Fastify adapter with the contract's body limit and request ids. */
-export function createHttpAdapter(): FastifyAdapter {
+/**
+ * The Fastify adapter with the contract's body limit and request ids. With `trustProxy`
+ * (TRUST_PROXY=true) the client address (`req.ip`, the rate limits' key) is taken from
+ * X-Forwarded-For.
+ */
+export function createHttpAdapter(trustProxy = false): FastifyAdapter {
   return new FastifyAdapter({
+    trustProxy,
     bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => acceptedRequestId(req.headers['x-request-id']) ?? randomUUID(),

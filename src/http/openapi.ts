@@ -5,6 +5,7 @@ import type { OpenAPIObject, SchemaObject } from '@nestjs/swagger/dist/interface
 import { BODY_LIMIT_BYTES } from '../common/error-response';
 import {
   AdminDisabledError,
+  BuyerLimitReachedError,
   DomainError,
   HoldAlreadyUsedError,
   HoldExpiredError,
@@ -20,6 +21,7 @@ import {
   OrderNotFoundError,
   PayloadTooLargeError,
   ProductNotFoundError,
+  RateLimitedError,
   ServiceUnavailableError,
   UnauthorizedError,
   UnsupportedMediaTypeError,
@@ -32,12 +34,15 @@ import { MAX_ID } from './validation';
 // the validation (or the column) behind it, and a generated client gets the same types everywhere.
 export const ID_SCHEMA = { type: 'integer', minimum: 1, maximum: MAX_ID } as const;
 export const TIME_SCHEMA = { type: 'string', format: 'date-time' } as const;
+/** A buyer: a buyer token's `sub`. */
+export const BUYER_SCHEMA = { type: 'string', minLength: 1, maxLength: 255 } as const;
 /** A price as the API takes and answers it: DECIMAL(12,2). */
 export const MONEY_SCHEMA = { type: 'string', pattern: MONEY_PATTERN.source } as const;
 
 /** Names of the security schemes in the document (docs/API.md, Headers). */
 export const ADMIN_SECURITY = 'admin';
 export const WEBHOOK_SECURITY = 'webhook_signature';
+export const BUYER_SECURITY = 'buyer';
 
 /** Every `error` code of the contract's table, from the classes that carry them. */
 export const ERROR_CODES: string[] = [
@@ -46,6 +51,8 @@ export const ERROR_CODES: string[] = [
   new InvalidSignatureError(),
   new UnauthorizedError(),
   new AdminDisabledError(),
+  new BuyerLimitReachedError(1, 1),
+  new RateLimitedError(),
   new ProductNotFoundError(),
   new HoldNotFoundError(),
   new OrderNotFoundError(),
@@ -90,6 +97,12 @@ export class ErrorBody {
   @ApiPropertyOptional({ ...ID_SCHEMA, description: 'Only with hold_already_used.' })
   order_id?: number;
 
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000000, description: "Only with buyer_limit_reached: the product's max_per_buyer." })
+  limit?: number;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_ID, description: "Only with buyer_limit_reached: the buyer's units that count." })
+  taken?: number;
+
   @ApiPropertyOptional({ enum: ['down'], description: 'Only on GET /health.' })
   db?: 'down';
 }
@@ -104,6 +117,7 @@ const EXTRA_FIELDS: Record<string, Record<string, SchemaObject>> = {
   },
   insufficient_stock: { available: { type: 'integer', minimum: 0, maximum: MAX_ID } },
   hold_already_used: { order_id: { ...ID_SCHEMA } },
+  buyer_limit_reached: { limit: { type: 'integer', minimum: 1, maximum: 1000000 }, taken: { type: 'integer', minimum: 0, maximum: MAX_ID } },
 };
 
 /**
@@ -191,6 +205,15 @@ export function setUpApiDocs(app: NestFastifyApplication): void {
     .setVersion('1')
     // ADMIN_TOKEN is an opaque string, not a JWT (addBearerAuth would say JWT by default).
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'opaque', description: 'Authorization: Bearer <ADMIN_TOKEN>' }, ADMIN_SECURITY)
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: 'Authorization: Bearer <buyer JWT> (only with BUYER_AUTH=jwt); the buyer is its sub',
+      },
+      BUYER_SECURITY,
+    )
     .addApiKey(
       { type: 'apiKey', in: 'header', name: 'X-Signature', description: 'sha256=<hex HMAC-SHA256 of the raw request body under WEBHOOK_SECRET>' },
       WEBHOOK_SECURITY,

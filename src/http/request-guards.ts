@@ -3,7 +3,15 @@ import { Reflector } from '@nestjs/core';
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { AdminDisabledError, InvalidJsonError, InvalidSignatureError, UnauthorizedError, ValidationFailedError } from '../common/errors';
+import {
+  AdminDisabledError,
+  BuyerUnauthorizedError,
+  InvalidJsonError,
+  InvalidSignatureError,
+  UnauthorizedError,
+  ValidationFailedError,
+} from '../common/errors';
+import { BuyerTokenVerifier } from './buyer-token';
 import { ROUTE_AUTH, RouteAuth } from './route-auth';
 import { isValidSignature } from './signature';
 
@@ -13,18 +21,32 @@ function sameSecret(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** First global guard: the route's own authentication (admin token or webhook signature). */
+/** First global guard: the route's own authentication (admin token, webhook signature or buyer token). */
 @Injectable()
 export class RouteAuthGuard implements CanActivate {
+  private readonly buyerTokens: BuyerTokenVerifier | undefined;
+
   constructor(
     private readonly reflector: Reflector,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.buyerTokens = config.buyerJwt ? new BuyerTokenVerifier(config.buyerJwt) : undefined;
+  }
 
   canActivate(context: ExecutionContext): boolean {
     const auth = this.reflector.getAllAndOverride<RouteAuth | undefined>(ROUTE_AUTH, [context.getHandler(), context.getClass()]);
     if (!auth) return true;
     const req = context.switchToHttp().getRequest<FastifyRequest>();
+    if (auth === 'buyer') {
+      if (!this.buyerTokens) {
+        req.buyer = null;
+        return true;
+      }
+      const buyer = this.buyerTokens.buyerOf(req.headers.authorization);
+      if (buyer === undefined) throw new BuyerUnauthorizedError();
+      req.buyer = buyer;
+      return true;
+    }
     if (auth === 'webhook_signature') {
       if (!isValidSignature(req.headers['x-signature'], req.rawBody, this.config.webhookSecret)) throw new InvalidSignatureError();
       return true;

@@ -1,9 +1,16 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, SetMetadata } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toErrorResponse } from '../common/error-response';
+import { IDEMPOTENT_SCOPE } from '../http/rate-limit';
 import { IdempotencyKeyInFlightError, IdempotencyKeyReusedError, ValidationFailedError } from '../common/errors';
 import { IdempotencyClaim, IdempotencyKeyTakenError, IdempotencyService, StoredAnswer } from './idempotency.service';
 import { isValidIdempotencyKey, requestHash } from './request-hash';
+
+/**
+ * Names the route's Idempotency-Key scope in its metadata (the scope its handler passes to
+ * IdempotencyGate.run), so that the rate limits can serve a stored answer's replay uncounted.
+ */
+export const IdempotentScope = (scope: string) => SetMetadata(IDEMPOTENT_SCOPE, scope);
 
 /**
  * `Idempotency-Key` for a POST route (holds, orders); keys are scoped to the route. The route's

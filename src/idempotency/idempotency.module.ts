@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { STORED_ANSWERS } from '../http/rate-limit';
 import { IdempotencyGate } from './idempotency-gate';
 import { IdempotencyKey } from './idempotency-key.entity';
 import { IdempotencyPurgeJob } from './idempotency-purge.job';
@@ -12,7 +13,8 @@ import { IdempotencyService } from './idempotency.service';
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature([IdempotencyKey])],
-  providers: [IdempotencyService, IdempotencyGate, IdempotencyPurgeJob],
-  exports: [IdempotencyService, IdempotencyGate],
+  // STORED_ANSWERS: the rate limits let a replay through uncounted (src/http/rate-limit.ts).
+  providers: [IdempotencyService, IdempotencyGate, IdempotencyPurgeJob, { provide: STORED_ANSWERS, useExisting: IdempotencyService }],
+  exports: [IdempotencyService, IdempotencyGate, STORED_ANSWERS],
 })
 export class IdempotencyModule {}

@@ -2,9 +2,10 @@ import { PassThrough } from 'node:stream';
 import { Controller, Get, Param, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ProductNotFoundError, ServiceUnavailableError, ValidationFailedError } from '../common/errors';
+import { ProductNotFoundError, RateLimitedError, ServiceUnavailableError, ValidationFailedError } from '../common/errors';
 import { ApiErrors, ApiIdParam } from '../http/openapi';
 import { ParseIdPipe } from '../http/validation';
+import { RateLimited } from '../http/rate-limit';
 import { AvailabilityHubService } from './availability-hub.service';
 
 const STREAM_EXAMPLE =
@@ -20,13 +21,14 @@ export class AvailabilityStreamController {
    * (bad id, unknown product, too many streams, database down) answers JSON before the stream starts.
    */
   @Get(':id/stream')
+  @RateLimited('reads')
   @ApiIdParam()
   @ApiOkResponse({
     description:
       'text/event-stream: `event: availability` with `data: {"product_id","stock","available","at"}` at once, then after every change (at most 10 per second, the latest value winning); a comment line every 15 s.',
     content: { 'text/event-stream': { schema: { type: 'string', example: STREAM_EXAMPLE } } },
   })
-  @ApiErrors(new ValidationFailedError([]), new ProductNotFoundError(), new ServiceUnavailableError())
+  @ApiErrors(new ValidationFailedError([]), new ProductNotFoundError(), new RateLimitedError(), new ServiceUnavailableError())
   async stream(@Param('id', ParseIdPipe) id: number, @Res() reply: FastifyReply): Promise<void> {
     if (!this.hub.tryReserve()) throw new ServiceUnavailableError('Too many open streams on this instance; try again shortly.');
     let value;

@@ -61,6 +61,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly rateLimitedRequests = new Counter({
+    name: 'rate_limited_total',
+    help: 'Requests refused 429 rate_limited, by route template.',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
@@ -110,6 +117,10 @@ export class MetricsService {
 
   txRetry(reason: string): void {
     this.txRetries.inc({ reason });
+  }
+
+  rateLimited(route: string): void {
+    this.rateLimitedRequests.inc({ route });
   }
 
   stockLockWait(seconds: number): void {

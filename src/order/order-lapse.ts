@@ -12,3 +12,4 @@ export const isOrderLapsed = ORDER_LAPSE.isLapsed;
 export const lapsedOrderSql = ORDER_LAPSE.sql;
 export const lapsedOrderUnitsRead = (productId: number, now: Date) => ORDER_LAPSE.unitsRead('orders', productId, now);
 export const orderStatusAt = (order: { status: OrderStatus; expiresAt: Date }, now: Date): OrderStatus => ORDER_LAPSE.statusAt(order, now);
+export const unlapsedOrderSql = ORDER_LAPSE.unlapsedSql;

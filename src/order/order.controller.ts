@@ -1,7 +1,10 @@
 import { Controller, Get, Injectable, Param, PipeTransform, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { OrderNotFoundError, ServiceUnavailableError, ValidationFailedError } from '../common/errors';
-import { ApiErrors, ApiIdParam, ID_SCHEMA } from '../http/openapi';
+import { ApiBearerAuth, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { BuyerUnauthorizedError, OrderNotFoundError, RateLimitedError, ServiceUnavailableError, ValidationFailedError } from '../common/errors';
+import { BuyerParam } from '../http/buyer-token';
+import { ApiErrors, ApiIdParam, BUYER_SCHEMA, BUYER_SECURITY, ID_SCHEMA } from '../http/openapi';
+import { RateLimited } from '../http/rate-limit';
+import { BuyerRoute } from '../http/route-auth';
 import { MAX_ID, ParseIdPipe } from '../http/validation';
 import { DEFAULT_PAGE_SIZE, ListOrdersQuery, MAX_PAGE_SIZE, parseListOrdersQuery } from './dto/list-orders.query';
 import { ORDER_STATUSES } from './order-status';
@@ -23,6 +26,7 @@ export class OrderController {
   constructor(private readonly orders: OrderService) {}
 
   @Get()
+  @RateLimited('reads')
   // Each parameter at most once, plain decimal digits; anything else is 400 (parseListOrdersQuery).
   @ApiQuery({
     name: 'status',
@@ -32,6 +36,7 @@ export class OrderController {
   })
   @ApiQuery({ name: 'refund_due', required: false, schema: { type: 'boolean' }, description: 'true or false' })
   @ApiQuery({ name: 'product_id', required: false, schema: { ...ID_SCHEMA } })
+  @ApiQuery({ name: 'buyer', required: false, schema: { ...BUYER_SCHEMA }, description: "one buyer's orders (a buyer token's sub)" })
   @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE } })
   @ApiQuery({
     name: 'after_id',
@@ -40,16 +45,19 @@ export class OrderController {
     description: "keyset cursor: the previous page's next_after_id",
   })
   @ApiOkResponse({ type: OrderPage })
-  @ApiErrors(new ValidationFailedError([]))
+  @ApiErrors(new ValidationFailedError([]), new RateLimitedError())
   list(@Query(ListOrdersQueryPipe) query: ListOrdersQuery): Promise<OrderPage> {
     return this.orders.list(query);
   }
 
   @Get(':id')
+  @BuyerRoute()
+  @RateLimited('reads')
   @ApiIdParam()
-  @ApiOkResponse({ type: OrderResponse })
-  @ApiErrors(new ValidationFailedError([]), new OrderNotFoundError())
-  findOne(@Param('id', ParseIdPipe) id: number): Promise<OrderResponse> {
-    return this.orders.findOne(id);
+  @ApiBearerAuth(BUYER_SECURITY)
+  @ApiOkResponse({ type: OrderResponse, description: "Another buyer's order is 404." })
+  @ApiErrors(new ValidationFailedError([]), new BuyerUnauthorizedError(), new OrderNotFoundError(), new RateLimitedError())
+  findOne(@Param('id', ParseIdPipe) id: number, @BuyerParam() buyer: string | null): Promise<OrderResponse> {
+    return this.orders.findOne(id, buyer);
   }
 }

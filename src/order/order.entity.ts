@@ -14,6 +14,8 @@ import { ORDER_STATUSES, OrderStatus } from './order-status';
 @Index('idx_orders_product_status_expires', ['productId', 'status', 'expiresAt', 'qty'])
 @Index('idx_orders_status_expires', ['status', 'expiresAt'])
 @Index('idx_orders_refund_due', ['refundDue', 'id'])
+@Index('idx_orders_product_buyer_status', ['productId', 'buyer', 'status', 'expiresAt', 'qty'])
+@Index('idx_orders_buyer_id', ['buyer', 'id'])
 export class Order {
   @PrimaryGeneratedColumn({ type: 'bigint', unsigned: true })
   id: number;
@@ -50,4 +52,8 @@ export class Order {
 
   @Column({ name: 'updated_at', type: 'datetime', precision: 3 })
   updatedAt: Date;
+
+  /** The buyer of the hold it was made from; null when BUYER_AUTH=off. */
+  @Column({ type: 'varchar', length: 255, nullable: true, charset: 'utf8mb4', collation: 'utf8mb4_bin' })
+  buyer: string | null;
 }

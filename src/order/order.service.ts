@@ -9,7 +9,7 @@ import { ListOrdersQuery } from './dto/list-orders.query';
 import { OrderListRow, OrderPage, OrderResponse, orderListItem } from './dto/order.response';
 import { FinalOrderStatus, OrderTransition, transitionTo } from './order-transitions';
 import { Order } from './order.entity';
-import { lapsedOrderSql, lapsedOrderUnitsRead } from './order-lapse';
+import { lapsedOrderSql, lapsedOrderUnitsRead, unlapsedOrderSql } from './order-lapse';
 
 /** The statuses an order never leaves. */
 const FINAL_STATUSES: FinalOrderStatus[] = ['paid', 'cancelled', 'expired'];
@@ -22,6 +22,8 @@ export interface NewOrder {
   unitPrice: string;
   now: Date;
   expiresAt: Date;
+  /** The hold's buyer; null when BUYER_AUTH=off. */
+  buyer: string | null;
 }
 
 export interface ExpiredOrders {
@@ -37,7 +39,7 @@ export interface ExpiredOrders {
  * per order.
  */
 const ORDER_COLUMNS = `o.id, o.hold_id, o.product_id, o.qty, o.unit_price, o.total, o.status, o.expires_at, o.refund_due,
-         o.created_at, o.updated_at, p.name AS product_name`;
+         o.created_at, o.updated_at, o.buyer, p.name AS product_name`;
 const SELECT_ORDERS = `SELECT ${ORDER_COLUMNS} FROM orders o JOIN products p ON p.id = o.product_id`;
 
 /**
@@ -52,7 +54,8 @@ const SELECT_ORDERS = `SELECT ${ORDER_COLUMNS} FROM orders o JOIN products p ON 
  * tiny), as are the filters without a status, whose plans read about a page.
  */
 function listingIndex(query: ListOrdersQuery): string | undefined {
-  if (query.status === undefined || query.refundDue === true) return undefined;
+  // A buyer's orders are few: `(buyer, id)` reads about a page, and the optimizer finds it.
+  if (query.status === undefined || query.refundDue === true || query.buyer !== undefined) return undefined;
   return query.productId === undefined ? 'idx_orders_status_id' : 'idx_orders_product_status_id';
 }
 
@@ -81,6 +84,7 @@ export class OrderService {
       refundDue: false,
       createdAt: order.now,
       updatedAt: order.now,
+      buyer: order.buyer,
     });
     await repo.insert(row);
     row.id = Number(row.id);
@@ -199,6 +203,10 @@ export class OrderService {
       where.push('o.product_id = ?');
       params.push(query.productId);
     }
+    if (query.buyer !== undefined) {
+      where.push('o.buyer = ?');
+      params.push(query.buyer);
+    }
     const index = listingIndex(query);
     const hint = index ? ` FORCE INDEX (${index})` : '';
     const limit = query.limit + 1;
@@ -237,9 +245,26 @@ export class OrderService {
     return { data: page, next_after_id: next };
   }
 
-  /** The order with its product's id and name. Throws OrderNotFoundError. */
-  async findOne(id: number): Promise<OrderResponse> {
-    const rows: OrderListRow[] = await this.dataSource.query(`${SELECT_ORDERS} WHERE o.id = ?`, [id]);
+  /**
+   * The read of these buyers' units in the product's orders that still count (paid, or pending
+   * inside the payment window; rows `buyer`, `qty`), as a part of the per-buyer count
+   * (BuyerLimitService). No locks, as for the holds' part.
+   */
+  buyerUnitsRead(productId: number, buyers: string[], now: Date): SqlPart {
+    return {
+      sql: `SELECT o.buyer, o.qty FROM orders o WHERE o.product_id = ? AND o.buyer IN (?) AND (o.status = 'paid' OR (${unlapsedOrderSql('o')}))`,
+      params: [productId, buyers, now],
+    };
+  }
+
+  /**
+   * The order with its product's id and name. With a `buyer` (BUYER_AUTH=jwt) only that buyer's
+   * order: another buyer's is not found, exactly as an unknown id. Throws OrderNotFoundError.
+   */
+  async findOne(id: number, buyer?: string | null): Promise<OrderResponse> {
+    const rows: OrderListRow[] = buyer
+      ? await this.dataSource.query(`${SELECT_ORDERS} WHERE o.id = ? AND o.buyer = ?`, [id, buyer])
+      : await this.dataSource.query(`${SELECT_ORDERS} WHERE o.id = ?`, [id]);
     if (rows.length === 0) throw new OrderNotFoundError();
     return orderListItem(rows[0]);
   }

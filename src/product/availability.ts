@@ -7,19 +7,31 @@ export function availableUnits(stock: number, reserved: number, lapsed: number):
   return stock - reserved + lapsed;
 }
 
+/** A further rule a request must pass before it may take units (the per-buyer limit). */
+export interface Admission {
+  /** Whether request `index` of `qty` units may go on; false refuses it (and takes no units). */
+  admits(index: number, qty: number): boolean;
+  /** Request `index` was granted its `qty` units. */
+  granted(index: number, qty: number): void;
+}
+
 /**
- * Grants a batch of requested quantities in arrival order against `available`.
- * Returns, per request, whether it was granted and the availability it saw.
+ * Grants a batch of requested quantities in arrival order against `available`, each first passing
+ * `admission` when there is one. Returns, per request, whether it was granted and the
+ * availability it saw.
  */
-export function allocate(available: number, qtys: number[]): { granted: boolean[]; seen: number[]; left: number } {
+export function allocate(available: number, qtys: number[], admission?: Admission): { granted: boolean[]; seen: number[]; left: number } {
   let left = available;
   const granted: boolean[] = [];
   const seen: number[] = [];
-  for (const qty of qtys) {
+  qtys.forEach((qty, i) => {
     seen.push(left);
-    const ok = qty <= left;
+    const ok = (!admission || admission.admits(i, qty)) && qty <= left;
     granted.push(ok);
-    if (ok) left -= qty;
-  }
+    if (ok) {
+      left -= qty;
+      admission?.granted(i, qty);
+    }
+  });
   return { granted, seen, left };
 }

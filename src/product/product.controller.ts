@@ -1,8 +1,16 @@
 import { Body, Controller, Get, HttpCode, Injectable, Param, Patch, PipeTransform, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { AdminDisabledError, ProductNotFoundError, ServiceUnavailableError, UnauthorizedError, ValidationFailedError } from '../common/errors';
+import {
+  AdminDisabledError,
+  ProductNotFoundError,
+  RateLimitedError,
+  ServiceUnavailableError,
+  UnauthorizedError,
+  ValidationFailedError,
+} from '../common/errors';
 import { ADMIN_SECURITY, ApiErrors, ApiIdParam, BODY_ERRORS } from '../http/openapi';
 import { AdminOnly } from '../http/route-auth';
+import { RateLimited } from '../http/rate-limit';
 import { MAX_ID, ParseIdPipe } from '../http/validation';
 import { ProductCacheService } from './cache/product-cache.service';
 import { CreateProductDto } from './dto/create-product.dto';
@@ -33,6 +41,7 @@ export class ProductController {
    * of a drop, through an rxjs chain. Keys are the product id or the page, never the raw URL.
    */
   @Get()
+  @RateLimited('reads')
   // Each parameter at most once, plain decimal digits; anything else is 400 (parseListProductsQuery).
   @ApiQuery({
     name: 'limit',
@@ -46,15 +55,16 @@ export class ProductController {
     description: "keyset cursor: the previous page's next_after_id",
   })
   @ApiOkResponse({ type: ProductListResponse, description: 'May lag by up to AVAILABILITY_CACHE_TTL_MS.' })
-  @ApiErrors(new ValidationFailedError([]))
+  @ApiErrors(new ValidationFailedError([]), new RateLimitedError())
   list(@Query(ListProductsQueryPipe) query: ListProductsQuery): Promise<ProductListResponse> {
     return this.cache.page(query);
   }
 
   @Get(':id')
+  @RateLimited('reads')
   @ApiIdParam()
   @ApiOkResponse({ type: ProductResponse, description: 'May lag by up to AVAILABILITY_CACHE_TTL_MS.' })
-  @ApiErrors(new ValidationFailedError([]), new ProductNotFoundError())
+  @ApiErrors(new ValidationFailedError([]), new ProductNotFoundError(), new RateLimitedError())
   findOne(@Param('id', ParseIdPipe) id: number): Promise<ProductResponse> {
     return this.cache.product(id);
   }
@@ -73,9 +83,9 @@ export class ProductController {
   @AdminOnly()
   @ApiIdParam()
   @ApiBearerAuth(ADMIN_SECURITY)
-  @ApiOkResponse({ type: ProductResponse, description: 'Adds `restock` units to stock; always fresh.' })
+  @ApiOkResponse({ type: ProductResponse, description: 'Adds `restock` units to stock and/or sets `max_per_buyer`; always fresh.' })
   @ApiErrors(...BODY_ERRORS, new UnauthorizedError(), new AdminDisabledError(), new ProductNotFoundError())
-  restock(@Param('id', ParseIdPipe) id: number, @Body() dto: RestockProductDto): Promise<ProductResponse> {
-    return this.admin.restock(id, dto);
+  update(@Param('id', ParseIdPipe) id: number, @Body() dto: RestockProductDto): Promise<ProductResponse> {
+    return this.admin.update(id, dto);
   }
 }

@@ -24,6 +24,10 @@ export class Product {
   @Column({ type: 'bigint', unsigned: true, default: 0 })
   reserved: number;
 
+  /** Most units one buyer may have in active holds, pending and paid orders; null: no limit. */
+  @Column({ name: 'max_per_buyer', type: 'int', unsigned: true, nullable: true })
+  maxPerBuyer: number | null;
+
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt: Date;
 

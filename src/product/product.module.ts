@@ -10,6 +10,7 @@ import { Product } from './product.entity';
 import { ProductMetrics } from './product-metrics';
 import { ProductService } from './product.service';
 import { StockService } from './stock.service';
+import { BuyerLimitService } from './buyer-limit.service';
 
 /**
  * Owns the products table and its stock figures: StockService is where every unit moves. Reads
@@ -19,7 +20,7 @@ import { StockService } from './stock.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Product]), HoldModule, OrderModule, LedgerModule],
   controllers: [ProductController],
-  providers: [ProductService, ProductAdminService, StockService, ProductCacheService, ProductMetrics],
+  providers: [ProductService, ProductAdminService, StockService, BuyerLimitService, ProductCacheService, ProductMetrics],
   exports: [ProductService, StockService],
 })
 export class ProductModule {}

@@ -17,7 +17,7 @@ import { Product } from './product.entity';
  * expiry job has run.
  */
 const SELECT_PRODUCTS = `
-  SELECT p.id, p.name, p.price, p.stock, p.reserved,
+  SELECT p.id, p.name, p.price, p.stock, p.reserved, p.max_per_buyer,
          (SELECT COALESCE(SUM(h.qty), 0) FROM holds h WHERE h.product_id = p.id AND ${lapsedHoldSql('h')})
        + (SELECT COALESCE(SUM(o.qty), 0) FROM orders o WHERE o.product_id = p.id AND ${lapsedOrderSql('o')}) AS lapsed
     FROM products p`;
@@ -60,6 +60,15 @@ export class ProductService {
   async findAll(): Promise<ProductResponse[]> {
     const rows: ProductRow[] = await this.dataSource.query(`${SELECT_PRODUCTS} ORDER BY p.id`, lapseParams(new Date()));
     return rows.map(toProductResponse);
+  }
+
+  /**
+   * Sets the product's per-buyer limit (null: none), inside the caller's transaction, which holds
+   * the product's row lock. A cached read of the product is refreshed after the commit by the
+   * caller's stock change or, without one, within AVAILABILITY_CACHE_TTL_MS.
+   */
+  async setMaxPerBuyer(tx: Tx, id: number, maxPerBuyer: number | null): Promise<void> {
+    await tx.manager.getRepository(Product).update({ id }, { maxPerBuyer, updatedAt: new Date() });
   }
 
   /** The product's current price, inside the caller's transaction. Throws ProductNotFoundError. */

@@ -10,6 +10,7 @@ import { ProductCacheService } from './cache/product-cache.service';
 import { StockChangesService } from '../changes/stock-changes.service';
 import { LedgerService } from '../ledger/ledger.service';
 import { Product } from './product.entity';
+import { BuyerLimitService, BuyerRefusal } from './buyer-limit.service';
 
 export interface Reservation {
   /** Per requested quantity, in order: granted or not. */
@@ -18,6 +19,8 @@ export interface Reservation {
   seen: number[];
   /** The time read after the product row was locked; holds are stamped with it. */
   now: Date;
+  /** Per request refused by the product's `max_per_buyer` (by index): the limit and the buyer's units. */
+  buyerRefusals: Map<number, BuyerRefusal>;
 }
 
 /** Units that return to availability, and the hold or order (and payment event) they belong to. */
@@ -76,19 +79,21 @@ export class StockService {
     private readonly metrics: MetricsService,
     private readonly ledger: LedgerService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly buyerLimits: BuyerLimitService,
   ) {}
 
   /**
    * Reserves `qtys` (one entry per hold to create) of a product: locks the product row, counts its
    * lapsed holds and lapsed orders (which stay locked), grants in order against what is available and adds the
-   * granted units to `reserved`. Throws ProductNotFoundError. Nothing is written for a refusal.
+   * granted units to `reserved`. With `buyers` (one per quantity, BUYER_AUTH=jwt) a request must
+   * also stay within the product's `max_per_buyer` (BuyerLimitService), decided under the same lock. Throws ProductNotFoundError. Nothing is written for a refusal.
    *
    * The lock and both lapsed reads are one statement (a UNION ALL of three locking reads, each row
    * a share of what is available), so the row lock is held for two round trips only: this
    * UPDATE and the caller's INSERT before the commit. Its `now` is read before the lock is
    * granted: a hold lapsing while the lock is awaited is counted by the next batch.
    */
-  async reserve(tx: Tx, productId: number, qtys: number[]): Promise<Reservation> {
+  async reserve(tx: Tx, productId: number, qtys: number[], buyers?: Array<string | null>): Promise<Reservation> {
     const now = new Date();
     const holds = this.holds.lapsedUnitsRead(productId, now);
     const orders = this.orders.lapsedUnitsRead(productId, now);
@@ -103,13 +108,15 @@ export class StockService {
     // The two sums always give a row; the product's own row is missing when there is no product.
     if (rows.length < 3) throw new ProductNotFoundError();
     const available = rows.reduce((sum, r) => sum + Number(r.units), 0);
-    const { granted, seen } = allocate(available, qtys);
+    // The per-buyer limit, under the same lock (BuyerLimitService); only a batch with buyers asks.
+    const admission = buyers ? await this.buyerLimits.admission(tx, productId, buyers, now) : undefined;
+    const { granted, seen } = allocate(available, qtys, admission);
     const units = qtys.reduce((sum, qty, i) => (granted[i] ? sum + qty : sum), 0);
     if (units > 0) {
       await tx.manager.query('UPDATE products SET reserved = reserved + ?, updated_at = ? WHERE id = ?', [units, now, productId]);
       this.refreshAfterCommit(tx, productId);
     }
-    return { granted, seen, now };
+    return { granted, seen, now, buyerRefusals: admission?.refusals ?? new Map<number, BuyerRefusal>() };
   }
 
   /**

@@ -6,6 +6,7 @@ import { OrdersWithoutHoldForeignKey1764000000004 } from './1764000000004-Orders
 import { OrderPaymentWindow1764000000005 } from './1764000000005-OrderPaymentWindow';
 import { IdempotencyClaims1764000000006 } from './1764000000006-IdempotencyClaims';
 import { OrderListingIndexes1764000000007 } from './1764000000007-OrderListingIndexes';
+import { Buyers1764000000008 } from './1764000000008-Buyers';
 import { StockMovements1764000000009 } from './1764000000009-StockMovements';
 
 /** Every migration, in order: the schema changes only through these. */
@@ -18,5 +19,6 @@ export const MIGRATIONS = [
   OrderPaymentWindow1764000000005,
   IdempotencyClaims1764000000006,
   OrderListingIndexes1764000000007,
+  Buyers1764000000008,
   StockMovements1764000000009,
 ];

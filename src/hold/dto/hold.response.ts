@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { MAX_HOLD_QTY_LIMIT } from '../../config/config';
-import { ID_SCHEMA, TIME_SCHEMA } from '../../http/openapi';
+import { BUYER_SCHEMA, ID_SCHEMA, TIME_SCHEMA } from '../../http/openapi';
 import { Hold, HoldStatus } from '../hold.entity';
 import { holdStatusAt } from '../hold-lapse';
 
@@ -22,6 +22,9 @@ export class HoldResponse {
 
   @ApiProperty({ ...TIME_SCHEMA, example: '2026-11-23T10:00:00.000Z' })
   created_at: string;
+
+  @ApiProperty({ ...BUYER_SCHEMA, nullable: true, example: 'user-8f3a', description: "The buyer token's sub; null when BUYER_AUTH=off." })
+  buyer: string | null;
 }
 
 export function toHoldResponse(hold: Hold, now = new Date()): HoldResponse {
@@ -32,5 +35,6 @@ export function toHoldResponse(hold: Hold, now = new Date()): HoldResponse {
     status: holdStatusAt(hold, now),
     expires_at: hold.expiresAt.toISOString(),
     created_at: hold.createdAt.toISOString(),
+    buyer: hold.buyer ?? null,
   };
 }

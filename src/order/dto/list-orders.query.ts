@@ -1,6 +1,7 @@
 import { FieldProblem, ValidationFailedError } from '../../common/errors';
 import { MAX_ID, queryInteger as integer } from '../../http/validation';
 import { ORDER_STATUSES, OrderStatus } from '../order-status';
+import { isBuyerId, MAX_BUYER_LENGTH } from '../../common/buyer';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
@@ -10,6 +11,7 @@ export interface ListOrdersQuery {
   status?: OrderStatus;
   productId?: number;
   refundDue?: boolean;
+  buyer?: string;
   limit: number;
   afterId: number;
 }
@@ -38,6 +40,10 @@ export function parseListOrdersQuery(query: Record<string, unknown>): ListOrders
       case 'refund_due':
         if (value === 'true' || value === 'false') out.refundDue = value === 'true';
         else problems.push({ field, problem: 'must be true or false' });
+        break;
+      case 'buyer':
+        if (isBuyerId(value)) out.buyer = value;
+        else problems.push({ field, problem: `must be 1 to ${MAX_BUYER_LENGTH} characters` });
         break;
       case 'limit': {
         const limit = integer(value, 1, MAX_PAGE_SIZE);

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { normalizeMoney } from '../../common/money';
 import { MAX_HOLD_QTY_LIMIT } from '../../config/config';
-import { ID_SCHEMA, MONEY_SCHEMA, TIME_SCHEMA } from '../../http/openapi';
+import { BUYER_SCHEMA, ID_SCHEMA, MONEY_SCHEMA, TIME_SCHEMA } from '../../http/openapi';
 import { ORDER_STATUSES, OrderStatus } from '../order-status';
 import type { Order } from '../order.entity';
 import { orderStatusAt } from '../order-lapse';
@@ -51,6 +51,9 @@ export class OrderResponse {
   @ApiProperty({ ...TIME_SCHEMA, example: '2026-11-23T10:00:05.000Z' })
   updated_at: string;
 
+  @ApiProperty({ ...BUYER_SCHEMA, nullable: true, example: 'user-8f3a', description: "The buyer of its hold (the token's sub); null when BUYER_AUTH=off." })
+  buyer: string | null;
+
   @ApiPropertyOptional({ type: OrderProduct, description: 'On GET /api/orders/:id and in listings.' })
   product?: OrderProduct;
 }
@@ -68,6 +71,7 @@ export function toOrderResponse(order: Order, product?: { id: number; name: stri
     refund_due: Boolean(order.refundDue),
     created_at: order.createdAt.toISOString(),
     updated_at: order.updatedAt.toISOString(),
+    buyer: order.buyer ?? null,
   };
   if (product) res.product = { id: Number(product.id), name: product.name };
   return res;
@@ -95,6 +99,7 @@ export interface OrderListRow {
   refund_due: number | boolean;
   created_at: Date;
   updated_at: Date;
+  buyer: string | null;
   product_name: string;
 }
 
@@ -111,6 +116,7 @@ export function orderListItem(row: OrderListRow, now = new Date()): OrderRespons
     refundDue: Boolean(Number(row.refund_due)),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    buyer: row.buyer,
   };
   return toOrderResponse(order, { id: order.productId, name: row.product_name }, now);
 }

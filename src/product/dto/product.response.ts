@@ -31,6 +31,16 @@ export class ProductResponse {
     description: 'What a new hold can take: stock minus active holds and pending orders.',
   })
   available: number;
+
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    maximum: 1000000,
+    nullable: true,
+    example: 2,
+    description: 'Most units one buyer may take (active holds, pending and paid orders); null: no limit.',
+  })
+  max_per_buyer: number | null;
 }
 
 /** A products row with its lapsed units, as read by ProductService. */
@@ -40,6 +50,7 @@ export interface ProductRow {
   price: string;
   stock: number | string;
   reserved: number | string;
+  max_per_buyer: number | string | null;
   lapsed: number | string | null;
 }
 
@@ -51,6 +62,7 @@ export function toProductResponse(row: ProductRow): ProductResponse {
     price: normalizeMoney(row.price),
     stock,
     available: availableUnits(stock, Number(row.reserved), Number(row.lapsed ?? 0)),
+    max_per_buyer: row.max_per_buyer === null || row.max_per_buyer === undefined ? null : Number(row.max_per_buyer),
   };
 }
 

@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import { ExecutionContext, Inject, Injectable, Logger, SetMetadata } from '@nestjs/common';
+import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerModuleOptions, ThrottlerRequest } from '@nestjs/throttler';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import type { FastifyRequest } from 'fastify';
+import { RateLimitedError } from '../common/errors';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { MetricsService } from '../observability/metrics.service';
+
+/** Metadata key of a route's Idempotency-Key scope (set by the idempotency module's `@IdempotentScope`). */
+export const IDEMPOTENT_SCOPE = 'idempotent_scope';
+
+/**
+ * Whether an Idempotency-Key already has a stored answer on a route: provided by the idempotency
+ * module (IdempotencyService, above this layer), so the guard can let a replay through uncounted.
+ */
+export interface StoredAnswers {
+  find(scope: string, key: string): Promise<unknown>;
+}
+export const STORED_ANSWERS = Symbol('STORED_ANSWERS');
+
+/** The two limits: `holds` (POST /api/holds and POST /api/orders together) and `reads` (the other public routes). */
+export type RateLimitClass = 'holds' | 'reads';
+const RATE_LIMIT_CLASS = 'rate_limit_class';
+const WINDOW_MS = 60_000;
+
+/** The route counts against RATE_LIMIT_HOLDS_PER_MINUTE or RATE_LIMIT_READS_PER_MINUTE; routes without it are never limited. */
+export const RateLimited = (limit: RateLimitClass) => SetMetadata(RATE_LIMIT_CLASS, limit);
+
+/** Whether any limit is on (a limit of 0 is off); with none, no guard is installed at all. */
+export function rateLimitsOn(config: AppConfig): boolean {
+  return config.rateLimitHoldsPerMinute > 0 || config.rateLimitReadsPerMinute > 0;
+}
+
+/**
+ * @nestjs/throttler's options: one fixed window of a minute per limit that is on, a block that
+ * lasts one window from the first refused request, and the counters in Redis
+ * (@nest-lab/throttler-storage-redis) when REDIS_URL is set, so every instance shares them;
+ * otherwise in this process. A Redis that is down or slow lets requests through (RateLimitGuard):
+ * the limit protects the sale, it must not stop it.
+ */
+export function rateLimitOptions(config: AppConfig): ThrottlerModuleOptions {
+  const throttlers = [
+    { name: 'holds', limit: config.rateLimitHoldsPerMinute },
+    { name: 'reads', limit: config.rateLimitReadsPerMinute },
+  ]
+    .filter((t) => t.limit > 0)
+    .map((t) => ({ ...t, ttl: WINDOW_MS, blockDuration: WINDOW_MS, setHeaders: false }));
+  if (!config.redisUrl) return { throttlers };
+  const storage = new ThrottlerStorageRedisService(config.redisUrl, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: 200,
+    connectTimeout: 1000,
+    retryStrategy: (times: number) => Math.min(100 * 2 ** times, 2000),
+  });
+  storage.redis.on('error', () => undefined); // reported per request by the guard, as a pass
+  return { throttlers, storage };
+}
+
+/**
+ * Rate limits per buyer when the route knows one (RouteAuthGuard runs first), else per client
+ * address (`req.ip`, from X-Forwarded-For with TRUST_PROXY=true). Over the limit: 429
+ * `rate_limited` with Retry-After, counted in `rate_limited_total{route}`. A request whose
+ * Idempotency-Key already has a stored answer is neither refused nor counted: its replay costs
+ * nothing. Counters are keyed by the database name, so services of different databases sharing a
+ * Redis do not share limits.
+ */
+@Injectable()
+export class RateLimitGuard extends ThrottlerGuard {
+  private readonly log = new Logger('http');
+  @Inject(APP_CONFIG) private readonly config!: AppConfig;
+  @Inject(STORED_ANSWERS) private readonly storedAnswers!: StoredAnswers;
+  @Inject(MetricsService) private readonly metrics!: MetricsService;
+
+  protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
+    const limit = this.reflector.get<RateLimitClass | undefined>(RATE_LIMIT_CLASS, context.getHandler());
+    if (!limit) return true;
+    const scope = this.reflector.get<string | undefined>(IDEMPOTENT_SCOPE, context.getHandler());
+    const key = context.switchToHttp().getRequest<FastifyRequest>().headers['idempotency-key'];
+    if (!scope || typeof key !== 'string' || key.length === 0 || key.length > 255) return false;
+    return (await this.storedAnswers.find(scope, key).catch(() => undefined)) !== undefined;
+  }
+
+  protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
+    const limit = this.reflector.get<RateLimitClass | undefined>(RATE_LIMIT_CLASS, props.context.getHandler());
+    if (props.throttler.name !== limit) return true;
+    try {
+      return await super.handleRequest(props);
+    } catch (err) {
+      if (err instanceof RateLimitedError) throw err;
+      this.log.warn({ msg: 'rate_limit.unavailable', err: err instanceof Error ? err.message : String(err) });
+      return true;
+    }
+  }
+
+  protected override getTracker(req: Record<string, unknown>): Promise<string> {
+    const request = req as unknown as FastifyRequest;
+    return Promise.resolve(request.buyer ? `buyer:${request.buyer}` : `ip:${request.ip}`);
+  }
+
+  protected override generateKey(_context: ExecutionContext, tracker: string, name: string): string {
+    // One counter per limit and tracker, whatever the route: holds and orders share theirs.
+    return `rate:${this.config.db.name}:${name}:${createHash('sha256').update(tracker).digest('base64url')}`;
+  }
+
+  protected override throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
+    const req = context.switchToHttp().getRequest<FastifyRequest>();
+    this.metrics.rateLimited(req.routeOptions.url ?? 'unmatched');
+    throw new RateLimitedError(detail.timeToBlockExpire);
+  }
+}

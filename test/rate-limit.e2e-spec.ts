@@ -1,0 +1,108 @@
+import Redis from 'ioredis';
+import { factories } from './factories';
+import { BUYER_SECRET, buyerAuth } from './helpers/buyer-tokens';
+import { startTestApp, TestApp, testDbName } from './helpers/test-app';
+import { sendWebhook } from './helpers/webhook';
+
+const DB = 'fs_test_rate_limit';
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const ENV = {
+  REDIS_URL,
+  BUYER_AUTH: 'jwt',
+  BUYER_JWT_SECRET: BUYER_SECRET,
+  RATE_LIMIT_HOLDS_PER_MINUTE: '3',
+  RATE_LIMIT_READS_PER_MINUTE: '5',
+  WEBHOOK_SECRET: 'rate-secret',
+  AVAILABILITY_CACHE_TTL_MS: '0',
+};
+
+/** Counters of an earlier run of this file (a window lasts a minute) would be counted: they go first. */
+async function clearCounters(): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    const keys = await redis.keys(`*rate:${testDbName(DB)}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+describe('rate limits (@nestjs/throttler, counters in Redis)', () => {
+  let a: TestApp;
+  let b: TestApp;
+  let productId: number;
+
+  beforeAll(async () => {
+    await clearCounters();
+    a = await startTestApp(DB, ENV);
+    b = await startTestApp(DB, ENV, { fresh: false });
+    productId = (await factories(a.dataSource).makeProduct({ stock: 1000 })).id;
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+  });
+
+  const hold = (app: TestApp, buyer: string, key?: string) => {
+    const req = app.http().post('/api/holds').set('Authorization', buyerAuth(buyer));
+    return (key ? req.set('Idempotency-Key', key) : req).send({ product_id: productId, qty: 1 });
+  };
+
+  it('refuses the request past the limit with 429 rate_limited and Retry-After across two instances, per buyer', async () => {
+    expect((await hold(a, 'alice')).status).toBe(201);
+    expect((await hold(b, 'alice')).status).toBe(201);
+    expect((await hold(a, 'alice')).status).toBe(201);
+    const refused = await hold(b, 'alice');
+    expect(refused.status).toBe(429);
+    expect(refused.body).toEqual({ statusCode: 429, error: 'rate_limited', message: expect.any(String) as string });
+    const retryAfter = Number(refused.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    // Orders share the holds' limit.
+    const order = await a.http().post('/api/orders').set('Authorization', buyerAuth('alice')).send({ hold_id: 1 });
+    expect(order.status).toBe(429);
+    // Another buyer has a limit of their own.
+    expect((await hold(b, 'bob')).status).toBe(201);
+    const metrics = await b.http().get('/metrics');
+    expect(metrics.text).toMatch(/rate_limited_total\{route="\/api\/holds"\} 1\b/);
+  });
+
+  it('never limits the webhook', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => sendWebhook(a, { idempotency_key: `rl-${i}`, order_id: 900000 + i, status: 'success' })),
+    );
+    expect(answers.map((r) => r.status)).toEqual(Array.from({ length: 12 }, () => 202));
+  });
+
+  it('serves a stored Idempotency-Key answer even over the limit, and does not count it', async () => {
+    const first = await hold(a, 'carol', 'carol-1');
+    expect(first.status).toBe(201);
+    for (let i = 0; i < 4; i++) {
+      const replay = await hold(i % 2 ? a : b, 'carol', 'carol-1');
+      expect(replay.status).toBe(201);
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+    }
+    // Only the first request counted: two more new holds fit in the limit of three.
+    expect((await hold(b, 'carol')).status).toBe(201);
+    expect((await hold(a, 'carol')).status).toBe(201);
+    expect((await hold(b, 'carol')).status).toBe(429);
+    const replay = await hold(a, 'carol', 'carol-1');
+    expect(replay.status).toBe(201);
+    expect(replay.body).toEqual(first.body);
+  });
+
+  it('limits reads per address, from X-Forwarded-For with TRUST_PROXY=true', async () => {
+    const proxied = await startTestApp(DB, { TRUST_PROXY: 'true', RATE_LIMIT_READS_PER_MINUTE: '2' }, { fresh: false });
+    try {
+      const read = (address: string) => proxied.http().get(`/api/products/${productId}`).set('X-Forwarded-For', address);
+      expect([(await read('198.51.100.7')).status, (await read('198.51.100.7')).status]).toEqual([200, 200]);
+      const refused = await read('198.51.100.7');
+      expect(refused.status).toBe(429);
+      expect(refused.body.error).toBe('rate_limited');
+      expect((await read('198.51.100.8')).status).toBe(200);
+      expect((await proxied.http().get('/health')).status).toBe(200);
+    } finally {
+      await proxied.close();
+    }
+  });
+});
