@@ -57,6 +57,41 @@ export function queryInteger(raw: string, min: number, max: number): number | un
   return Number.isSafeInteger(value) && value >= min && value <= max ? value : undefined;
 }
 
+/** A keyset-paged listing's query, parsed: page size and the cursor (rows after this id). */
+export interface KeysetPageQuery {
+  limit: number;
+  afterId: number;
+}
+
+/**
+ * Parses a keyset-paged listing's query string (`limit`, `after_id`) strictly: each parameter at
+ * most once, plain decimal integers in range, unknown parameters refused. Throws
+ * ValidationFailedError listing every problem.
+ */
+export function parseKeysetPageQuery(query: Record<string, unknown>, pageSize: { default: number; max: number }): KeysetPageQuery {
+  const problems: FieldProblem[] = [];
+  const out: KeysetPageQuery = { limit: pageSize.default, afterId: 0 };
+  for (const [field, value] of Object.entries(query)) {
+    if (typeof value !== 'string') {
+      problems.push({ field, problem: 'must be given once' });
+      continue;
+    }
+    if (field === 'limit') {
+      const limit = queryInteger(value, 1, pageSize.max);
+      if (limit === undefined) problems.push({ field, problem: `must be an integer from 1 to ${pageSize.max}` });
+      else out.limit = limit;
+    } else if (field === 'after_id') {
+      const afterId = queryInteger(value, 0, MAX_ID);
+      if (afterId === undefined) problems.push({ field, problem: `must be an integer from 0 to ${MAX_ID}` });
+      else out.afterId = afterId;
+    } else {
+      problems.push({ field, problem: 'is not allowed' });
+    }
+  }
+  if (problems.length > 0) throw new ValidationFailedError(problems);
+  return out;
+}
+
 @Injectable()
 export class ParseIdPipe implements PipeTransform<string, number> {
   transform(value: string, metadata: ArgumentMetadata): number {
