@@ -76,6 +76,7 @@ export function rateLimitOptions(config: AppConfig): ThrottlerModuleOptions {
   if (!config.redisUrl) return { throttlers };
   const storage = new ScriptedRedisThrottlerStorage(config.redisUrl, {
     enableOfflineQueue: false,
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 0,
     commandTimeout: 200,
     connectTimeout: 1000,
