@@ -71,7 +71,12 @@ async function holds(url: string, productId: number, amount: number, auth: strin
 
 async function one(label: string, auth: string[]): Promise<{ service: number; db: number; redis: number; rps: number; ok: boolean }> {
   await dropDatabase(DATABASE);
-  const service = await startService(DATABASE, { DB_POOL_SIZE: '20', LOG_LEVEL: 'warn', NODE_OPTIONS: process.env.SERVICE_NODE_OPTIONS ?? '', ...VARIANTS[label] });
+  const service = await startService(DATABASE, {
+    DB_POOL_SIZE: '20',
+    LOG_LEVEL: 'warn',
+    NODE_OPTIONS: process.env.SERVICE_NODE_OPTIONS ?? '',
+    ...VARIANTS[label],
+  });
   const db = await connectDb(DATABASE);
   const others = { db: pidOf('mariadbd'), redis: pidOf('redis-server') };
   try {
