@@ -1,7 +1,9 @@
 import Redis from 'ioredis';
 import { factories } from './factories';
 import { BUYER_SECRET, buyerAuth } from './helpers/buyer-tokens';
+import { freePort } from './helpers/service-process';
 import { startTestApp, TestApp, testDbName } from './helpers/test-app';
+import { sleep } from './helpers/wait';
 import { sendWebhook } from './helpers/webhook';
 
 const DB = 'fs_test_rate_limit';
@@ -103,6 +105,20 @@ describe('rate limits (@nestjs/throttler, counters in Redis)', () => {
       expect((await proxied.http().get('/health')).status).toBe(200);
     } finally {
       await proxied.close();
+    }
+  });
+
+  it('lets every request through when Redis cannot be reached (the limit must not stop the sale)', async () => {
+    const port = await freePort();
+    const down = await startTestApp(DB, { ...ENV, REDIS_URL: `redis://127.0.0.1:${port}` }, { fresh: false });
+    try {
+      // Over the limit of 3 a minute: every one passes, none is counted anywhere.
+      for (let i = 0; i < 5; i++) expect((await hold(down, 'carol')).status).toBe(201);
+    } finally {
+      await down.close();
+      // ioredis closed while reconnecting keeps a timer up to its retry delay (2 s at most): wait it
+      // out, so the test leaves no handle behind.
+      await sleep(2_100);
     }
   });
 });

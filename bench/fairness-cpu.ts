@@ -1,0 +1,126 @@
+/**
+ * `npx ts-node --transpile-only bench/fairness-cpu.ts`: the service's CPU time per hold (and the
+ * database's and Redis's) with fairness off and on, the steadier figure beside the bench's
+ * throughput on a shared machine. Same load as scenario (e) (bench/fairness.ts): hot-product holds,
+ * a buyer token per request from a pool of 50,000, `max_per_buyer` on the product; a fixed number
+ * of requests (FAIRNESS_CPU_REQUESTS, 20,000) after a warm-up, CPU read from /proc before and after.
+ * FAIRNESS_CPU_ROUNDS (3) rounds of the variants alternating; FAIRNESS_CPU_VARIANTS picks them
+ * (off, on, auth: tokens and limit without rate limits). Rate limits without tokens are not a
+ * variant: every request would then count against the one client address and be refused.
+ */
+import { execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+import { sign } from 'jsonwebtoken';
+import { connectDb, createProduct, dropDatabase, startService } from './service';
+
+const SECRET = 'bench-buyer-secret-0123456789abcdef';
+const BUYERS = 50_000;
+const REQUESTS = Number(process.env.FAIRNESS_CPU_REQUESTS ?? 20_000);
+const ROUNDS = Number(process.env.FAIRNESS_CPU_ROUNDS ?? 3);
+const DATABASE = process.env.BENCH_DB_NAME ?? 'flash_sale_fairness_cpu';
+const REDIS = { REDIS_URL: 'redis://127.0.0.1:6379' };
+const JWT = { BUYER_AUTH: 'jwt', BUYER_JWT_SECRET: SECRET };
+const RATE = { RATE_LIMIT_HOLDS_PER_MINUTE: '60', RATE_LIMIT_READS_PER_MINUTE: '1200' };
+const VARIANTS: Record<string, Record<string, string>> = {
+  off: REDIS,
+  on: { ...REDIS, ...JWT, ...RATE },
+  auth: { ...REDIS, ...JWT },
+};
+
+/** utime + stime of a process, in microseconds. */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+function pidOf(name: string): number | undefined {
+  try {
+    return Number(execSync(`pgrep -o -x ${name}`).toString().trim());
+  } catch {
+    return undefined;
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+async function holds(url: string, productId: number, amount: number, auth: string[], start: number): Promise<autocannon.Result> {
+  let next = start;
+  const body = JSON.stringify({ product_id: productId, qty: 1 });
+  return autocannon({
+    url: `${url}/api/holds`,
+    connections: 64,
+    amount,
+    timeout: 30,
+    requests: [
+      {
+        setupRequest: (req) => ({
+          ...req,
+          method: 'POST',
+          body,
+          headers: { ...req.headers, 'content-type': 'application/json', authorization: auth[next++ % auth.length] },
+        }),
+      },
+    ],
+  });
+}
+
+async function one(label: string, auth: string[]): Promise<{ service: number; db: number; redis: number; rps: number; ok: boolean }> {
+  await dropDatabase(DATABASE);
+  const service = await startService(DATABASE, {
+    DB_POOL_SIZE: '20',
+    LOG_LEVEL: 'warn',
+    NODE_OPTIONS: process.env.SERVICE_NODE_OPTIONS ?? '',
+    ...VARIANTS[label],
+  });
+  const db = await connectDb(DATABASE);
+  const others = { db: pidOf('mariadbd'), redis: pidOf('redis-server') };
+  try {
+    const productId = await createProduct(db, 'Fairness CPU hot product', 1_000_000_000);
+    await db.query('UPDATE products SET max_per_buyer = 10 WHERE id = ?', [productId]);
+    await holds(service.url, productId, 5_000, auth, BUYERS / 2);
+    const before = { service: cpuMicros(service.pid), db: others.db ? cpuMicros(others.db) : 0, redis: others.redis ? cpuMicros(others.redis) : 0 };
+    const result = await holds(service.url, productId, REQUESTS, auth, 0);
+    const per = (now: number, was: number) => Math.round((now - was) / result.requests.total);
+    return {
+      service: per(cpuMicros(service.pid), before.service),
+      db: others.db ? per(cpuMicros(others.db), before.db) : 0,
+      redis: others.redis ? per(cpuMicros(others.redis), before.redis) : 0,
+      rps: Math.round(result.requests.total / (result.duration || 1)),
+      ok: (result.statusCodeStats?.['201']?.count ?? 0) === result.requests.total,
+    };
+  } finally {
+    await db.end();
+    await service.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const labels = (process.env.FAIRNESS_CPU_VARIANTS ?? 'off,on').split(',');
+  const run = Date.now().toString(36);
+  const auth = Array.from({ length: BUYERS }, (_, i) => `Bearer ${sign({ sub: `cpu-${run}-${i}` }, SECRET, { algorithm: 'HS256', expiresIn: 3600 })}`);
+  const all = new Map<string, Array<Awaited<ReturnType<typeof one>>>>(labels.map((l) => [l, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const label of round % 2 === 0 ? labels : [...labels].reverse()) {
+      const r = await one(label, auth);
+      all.get(label)!.push(r);
+      console.log(`round ${round + 1} ${label}: service ${r.service} µs/hold, db ${r.db}, redis ${r.redis}, ${r.rps} holds/s${r.ok ? '' : ' (NOT all 201)'}`);
+    }
+  }
+  for (const [label, rs] of all) {
+    const m = (k: 'service' | 'db' | 'redis' | 'rps') => median(rs.map((r) => r[k]));
+    console.log(`median ${label}: service ${m('service')} µs/hold, db ${m('db')}, redis ${m('redis')}, ${m('rps')} holds/s`);
+  }
+}
+
+void main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
