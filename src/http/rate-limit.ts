@@ -24,6 +24,11 @@ export type RateLimitClass = 'holds' | 'reads';
 const RATE_LIMIT_CLASS = 'rate_limit_class';
 const WINDOW_MS = 60_000;
 
+/** The limit a route counts against (its `@RateLimited`), or undefined: read with reflect-metadata, as SetMetadata stored it. */
+function routeLimit(context: ExecutionContext): RateLimitClass | undefined {
+  return Reflect.getMetadata(RATE_LIMIT_CLASS, context.getHandler()) as RateLimitClass | undefined;
+}
+
 /** The route counts against RATE_LIMIT_HOLDS_PER_MINUTE or RATE_LIMIT_READS_PER_MINUTE; routes without it are never limited. */
 export const RateLimited = (limit: RateLimitClass) => SetMetadata(RATE_LIMIT_CLASS, limit);
 
@@ -72,7 +77,9 @@ export function rateLimitOptions(config: AppConfig): ThrottlerModuleOptions {
     { name: 'reads', limit: config.rateLimitReadsPerMinute },
   ]
     .filter((t) => t.limit > 0)
-    .map((t) => ({ ...t, ttl: WINDOW_MS, blockDuration: WINDOW_MS, setHeaders: false }));
+    // A route counts against one limit only: the guard skips the other throttler at its first
+    // check, instead of resolving its limit, window and tracker on every request for nothing.
+    .map((t) => ({ ...t, ttl: WINDOW_MS, blockDuration: WINDOW_MS, setHeaders: false, skipIf: (context: ExecutionContext) => routeLimit(context) !== t.name }));
   if (!config.redisUrl) return { throttlers };
   const storage = new ScriptedRedisThrottlerStorage(config.redisUrl, {
     enableOfflineQueue: false,
@@ -102,8 +109,7 @@ export class RateLimitGuard extends ThrottlerGuard {
   @Inject(MetricsService) private readonly metrics!: MetricsService;
 
   protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
-    const limit = this.reflector.get<RateLimitClass | undefined>(RATE_LIMIT_CLASS, context.getHandler());
-    if (!limit) return true;
+    if (!routeLimit(context)) return true;
     const scope = this.reflector.get<string | undefined>(IDEMPOTENT_SCOPE, context.getHandler());
     const key = context.switchToHttp().getRequest<FastifyRequest>().headers['idempotency-key'];
     if (!scope || typeof key !== 'string' || key.length === 0 || key.length > 255) return false;
@@ -111,8 +117,6 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
-    const limit = this.reflector.get<RateLimitClass | undefined>(RATE_LIMIT_CLASS, props.context.getHandler());
-    if (props.throttler.name !== limit) return true;
     try {
       return await super.handleRequest(props);
     } catch (err) {
