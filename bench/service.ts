@@ -22,6 +22,8 @@ export interface Service {
   kill: () => Promise<void>;
   /** Whether the process is still running, and what it wrote on stderr (the last 4 KB). */
   alive: () => boolean;
+  /** How it ended: `exit code N` (the process exited), `killed by SIGNAL` (a signal from outside), or `running`. */
+  exit: () => string;
   stderrTail: () => string;
 }
 
@@ -120,7 +122,8 @@ export async function startService(
     await exited;
   };
   const alive = () => child.exitCode === null && child.signalCode === null;
-  return { url, pid: child.pid as number, stop, kill, alive, stderrTail: () => stderr.slice(-4096) };
+  const exit = () => (alive() ? 'running' : child.signalCode ? `killed by ${child.signalCode}` : `exit code ${child.exitCode}`);
+  return { url, pid: child.pid as number, stop, kill, alive, exit, stderrTail: () => stderr.slice(-4096) };
 }
 
 /**

@@ -79,21 +79,47 @@ function noteDeath(slot: Slot, at: string): void {
   if (!service || service.alive() || slot.died) return;
   slot.died = true;
   const tail = service.stderrTail().trim().split('\n').slice(-5).join(' | ');
-  slot.deaths.push(`instance ${slot.name} (pid ${service.pid}) exited by itself by ${at}; its stderr ended: ${tail || '(nothing)'}`);
-  log(`  ${at} instance ${slot.name} (pid ${service.pid}) exited by itself; log: ${logFile(slot)}`);
+  slot.deaths.push(`instance ${slot.name} (pid ${service.pid}) ended by itself by ${at} (${service.exit()}); its stderr ended: ${tail || '(nothing)'}`);
+  log(`  ${at} instance ${slot.name} (pid ${service.pid}) ended by itself (${service.exit()}); log: ${logFile(slot)}`);
 }
 
 function logFile(slot: Slot): string {
   return join(LOG_DIR, `${DATABASE}-${slot.name}.log`);
 }
 
-async function start(slot: Slot, env: Record<string, string>): Promise<Service> {
-  const service = await startService(DATABASE, env, undefined, undefined, logFile(slot));
-  slot.service = service;
-  slot.died = false;
-  slot.rss = [];
-  slot.startedAt = Date.now();
-  return service;
+/** The relay to the database: cut now, and when it was last restored (Date.now()). */
+const relay = { cut: false, restoredAt: 0 };
+/** Starts that failed while the database was reachable all along: failures of the soak. */
+const startFailures: string[] = [];
+const START_ATTEMPTS = 10;
+const START_RETRY_MS = 2_000;
+
+/**
+ * Starts the slot's process as a supervisor (systemd, compose's `restart: on-failure`) would: the
+ * service creates and migrates its database at start and exits 1 when it cannot reach it, so a
+ * process that exits during its start is started again 2 s later, up to START_ATTEMPTS times. A
+ * start that failed while the relay was cut is expected; one that failed with the database
+ * reachable is a failure of the soak.
+ */
+async function start(slot: Slot, env: Record<string, string>, at: () => string): Promise<Service> {
+  for (let attempt = 1; ; attempt++) {
+    const tried = Date.now();
+    try {
+      const service = await startService(DATABASE, env, undefined, undefined, logFile(slot));
+      slot.service = service;
+      slot.died = false;
+      slot.rss = [];
+      slot.startedAt = Date.now();
+      return service;
+    } catch (err) {
+      const cut = relay.cut || relay.restoredAt >= tried;
+      const why = (err instanceof Error ? err.message : String(err)).trim().split('\n').slice(-1)[0];
+      log(`  ${at()} instance ${slot.name} failed to start (attempt ${attempt}${cut ? ', database cut off' : ''}): ${why}`);
+      if (!cut) startFailures.push(`instance ${slot.name} failed to start at ${at()} with the database reachable: ${why}`);
+      if (attempt >= START_ATTEMPTS) throw err;
+      await sleep(START_RETRY_MS);
+    }
+  }
 }
 
 function instanceEnv(proxyPort: number): Record<string, string> {
@@ -141,8 +167,8 @@ async function main(): Promise<number> {
   ];
   mkdirSync(LOG_DIR, { recursive: true });
   for (const s of slots) writeFileSync(logFile(s), '');
-  const first = await start(slots[0], env);
-  await start(slots[1], env);
+  const first = await start(slots[0], env, () => 'start');
+  await start(slots[1], env, () => 'start');
   const db = await connectDb(DATABASE);
   const started = Date.now();
   const tally = new Tally();
@@ -163,9 +189,12 @@ async function main(): Promise<number> {
       if (!outageDone && Date.now() >= started + (MINUTES * 60_000) / 2) {
         outageDone = true;
         log(`  ${elapsed(started)} database cut off for ${OUTAGE_S} s`);
+        relay.cut = true;
         await proxy.down();
         await sleep(OUTAGE_S * 1000);
         await proxy.up();
+        relay.cut = false;
+        relay.restoredAt = Date.now();
         log(`  ${elapsed(started)} database back`);
       }
       if (Date.now() >= next && next < started + KILLS_UNTIL_S * 1000) {
@@ -177,7 +206,7 @@ async function main(): Promise<number> {
         slot.service = undefined;
         await old?.kill();
         log(`  ${elapsed(started)} instance ${slot.name} killed (SIGKILL, pid ${old?.pid})`);
-        const restarted = await start(slot, env);
+        const restarted = await start(slot, env, () => elapsed(started));
         log(`  ${elapsed(started)} instance ${slot.name} restarted (pid ${restarted.pid})`);
       }
     }
@@ -216,6 +245,7 @@ async function main(): Promise<number> {
     noteDeath(s, elapsed(started));
     failures.push(...s.deaths);
   }
+  failures.push(...startFailures);
   const judgedFrom = started + (MINUTES * 60_000) / 2;
   for (const s of slots) {
     const from = Math.max(judgedFrom, s.startedAt + WARMUP_S * 1000);
