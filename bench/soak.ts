@@ -204,8 +204,9 @@ async function main(): Promise<number> {
         noteDeath(slot, elapsed(started));
         const old = slot.service;
         slot.service = undefined;
+        const wasAlive = old?.alive() ?? false;
         await old?.kill();
-        log(`  ${elapsed(started)} instance ${slot.name} killed (SIGKILL, pid ${old?.pid})`);
+        log(`  ${elapsed(started)} instance ${slot.name} ${wasAlive ? 'killed (SIGKILL' : 'was already gone (no kill'}, pid ${old?.pid})`);
         const restarted = await start(slot, env, () => elapsed(started));
         log(`  ${elapsed(started)} instance ${slot.name} restarted (pid ${restarted.pid})`);
       }
