@@ -40,13 +40,16 @@ const KILL_EVERY_S = MINUTES <= 3 ? 40 : 180;
 const KILLS_UNTIL_S = MINUTES <= 3 ? MINUTES * 60 : (MINUTES * 60) / 2;
 const OUTAGE_S = 10;
 /**
- * Memory: RSS samples of the second half of the run, from at least WARMUP_S after the process
- * started (a fresh process's heap grows for a minute or two before it settles), over at least
- * JUDGED_SPAN_S; a least-squares slope above the limit fails the soak. Shorter runs only print it.
+ * Memory: RSS samples of the second half of the run from a minute after the outage ended (RSS
+ * steps up once as the pool reconnects and the 503s pass: a step, not a trend) and at least
+ * WARMUP_S after the process started (a fresh process's heap grows for a minute or two before it
+ * settles), over at least JUDGED_SPAN_S; a least-squares slope above the limit fails the soak.
+ * Shorter runs only print it.
  */
 const RSS_GROWTH_LIMIT_MB_PER_MIN = 4;
 const WARMUP_S = 120;
-const JUDGED_SPAN_S = 240;
+const AFTER_OUTAGE_S = 60;
+const JUDGED_SPAN_S = 180;
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -247,7 +250,7 @@ async function main(): Promise<number> {
     failures.push(...s.deaths);
   }
   failures.push(...startFailures);
-  const judgedFrom = started + (MINUTES * 60_000) / 2;
+  const judgedFrom = started + (MINUTES * 60_000) / 2 + (OUTAGE_S + AFTER_OUTAGE_S) * 1000;
   for (const s of slots) {
     const from = Math.max(judgedFrom, s.startedAt + WARMUP_S * 1000);
     const judged = s.rss.filter((x) => x.t >= from);
@@ -267,7 +270,7 @@ async function main(): Promise<number> {
       log(
         `RSS of instance ${s.name} over its last ${recent.length} samples: ${first} -> ${last} MB` +
           (recent.length >= 6 ? `, ${slope(recent).toFixed(2)} MB/min` : '') +
-          ` (not judged: needs ${JUDGED_SPAN_S / 60} min of samples in the second half, ${WARMUP_S / 60} min after the start; runs of 10 minutes or more)`,
+          ` (not judged: needs ${JUDGED_SPAN_S / 60} min of samples from a minute after the outage and ${WARMUP_S / 60} min after the start; runs of 10 minutes or more)`,
       );
     }
   }
