@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createConnection, Connection } from 'mysql2/promise';
@@ -21,6 +22,8 @@ export interface Service {
   kill: () => Promise<void>;
   /** Whether the process is still running, and what it wrote on stderr (the last 4 KB). */
   alive: () => boolean;
+  /** How it ended: `exit code N` (the process exited), `killed by SIGNAL` (a signal from outside), or `running`. */
+  exit: () => string;
   stderrTail: () => string;
 }
 
@@ -67,9 +70,16 @@ export async function waitHealthy(url: string, child: ChildProcess, stderr: () =
 /**
  * Starts the built service (`dist/main.js`) on a free port against the bench database: holds live
  * an hour (nothing expires during a run). `node` is the runtime binary (the bench's own by default),
- * `main` the built entry point (this checkout's by default).
+ * `main` the built entry point (this checkout's by default). With `logFile`, the process's stdout
+ * (its JSON log lines) and stderr are appended to that file, for reading after a run.
  */
-export async function startService(database: string, env: Record<string, string> = {}, node = process.execPath, main = MAIN): Promise<Service> {
+export async function startService(
+  database: string,
+  env: Record<string, string> = {},
+  node = process.execPath,
+  main = MAIN,
+  logFile?: string,
+): Promise<Service> {
   const port = await freePort();
   let stderr = '';
   const child = spawn(node, [main], {
@@ -82,9 +92,15 @@ export async function startService(database: string, env: Record<string, string>
       SEED_PRODUCT_STOCK: '0',
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', logFile ? 'pipe' : 'ignore', 'pipe'],
   });
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const file = logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined;
+  child.stdout?.on('data', (chunk: Buffer) => file?.write(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-65_536);
+    file?.write(chunk);
+  });
+  child.once('exit', (code, signal) => file?.end(`[bench] pid ${child.pid} exited: code ${code}, signal ${signal}\n`));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
   try {
@@ -106,7 +122,8 @@ export async function startService(database: string, env: Record<string, string>
     await exited;
   };
   const alive = () => child.exitCode === null && child.signalCode === null;
-  return { url, pid: child.pid as number, stop, kill, alive, stderrTail: () => stderr.slice(-4096) };
+  const exit = () => (alive() ? 'running' : child.signalCode ? `killed by ${child.signalCode}` : `exit code ${child.exitCode}`);
+  return { url, pid: child.pid as number, stop, kill, alive, exit, stderrTail: () => stderr.slice(-4096) };
 }
 
 /**

@@ -32,7 +32,7 @@ describe('the soak, two minutes', () => {
       process.stdout.write(out);
       expect({ code, out }).toMatchObject({ code: 0, out: expect.stringContaining('soak: PASS') });
       expect(out).toMatch(/audit: exit 0; audit of \w+: \d+ products, [1-9]\d* orders, 0 discrepancies/);
-      expect(out).toMatch(/instance b killed \(SIGKILL\)/);
+      expect(out).toMatch(/instance b killed \(SIGKILL, pid \d+\)/);
       expect(out).toMatch(/database back/);
     },
     (MINUTES + 4) * 60_000,
