@@ -215,6 +215,41 @@ describe('buyers: tokens, ownership and max_per_buyer', () => {
       expect((await hold(1)).body).toMatchObject({ error: 'buyer_limit_reached', taken: 3 });
     });
 
+    it('counts a lapsed hold or order that another transaction holds (an order or a payment made at its last instant) until it is let go', async () => {
+      const productId = await limitedProduct(100, 1);
+      const hold = () => a.http().post('/api/holds').set('Authorization', alice).send({ product_id: productId, qty: 1 });
+      const first = await hold();
+      expect(first.status).toBe(201);
+      // Its time runs out, while a transaction that may be turning it into an order holds its row.
+      await db.query('UPDATE holds SET expires_at = ? WHERE id = ?', [new Date(Date.now() - 1000), first.body.id]);
+      const converting = await connectTestDb(DB);
+      try {
+        await converting.query('START TRANSACTION');
+        await converting.query('SELECT id FROM holds WHERE id = ? FOR UPDATE', [first.body.id]);
+        expect((await hold()).body).toMatchObject({ error: 'buyer_limit_reached', limit: 1, taken: 1 });
+        await converting.query('ROLLBACK');
+      } finally {
+        await converting.end();
+      }
+      const second = await hold();
+      expect(second.status).toBe(201);
+
+      // The same for a pending order whose payment window ran out while a payment holds its row.
+      const order = await a.http().post('/api/orders').set('Authorization', alice).send({ hold_id: second.body.id });
+      expect(order.status).toBe(201);
+      await db.query('UPDATE orders SET expires_at = ? WHERE id = ?', [new Date(Date.now() - 1000), order.body.id]);
+      const paying = await connectTestDb(DB);
+      try {
+        await paying.query('START TRANSACTION');
+        await paying.query('SELECT id FROM orders WHERE id = ? FOR UPDATE', [order.body.id]);
+        expect((await hold()).body).toMatchObject({ error: 'buyer_limit_reached', limit: 1, taken: 1 });
+        await paying.query('ROLLBACK');
+      } finally {
+        await paying.end();
+      }
+      expect((await hold()).status).toBe(201);
+    });
+
     it('is set, changed and removed by PATCH, alone or beside restock; bad values are 400 and change nothing', async () => {
       const productId = await limitedProduct(5, 1);
       const patch = (body: unknown) =>

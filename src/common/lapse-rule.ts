@@ -28,6 +28,23 @@ export function lapseRule<S extends string>(live: S) {
              FOR UPDATE SKIP LOCKED`,
       params: [productId, now],
     }),
+    /**
+     * The units of these buyers' lapsed rows in `table` that another transaction holds right now
+     * (rows `buyer`, `units`; add them up per buyer): each lapsed row once with its units, and
+     * once more negated through a locking read with SKIP LOCKED, which skips exactly the rows held
+     * elsewhere. Such a row may be turning into what still counts (a hold into an order, an order
+     * into a paid one) at a `now` just before this one, and that row is not committed yet: it is
+     * counted as taken until it is released. `also` is one more condition on every row.
+     */
+    heldLapsedByBuyerRead: (table: 'holds' | 'orders', productId: number, buyers: string[], now: Date, also: SqlPart): SqlPart => {
+      const where = `t.product_id = ? AND t.buyer IN (?) AND ${sql('t')} AND ${also.sql}`;
+      const params = [productId, buyers, now, ...also.params];
+      return {
+        sql: `(SELECT t.buyer, t.qty AS units FROM ${table} t WHERE ${where})
+              UNION ALL (SELECT t.buyer, -CAST(t.qty AS SIGNED) AS units FROM ${table} t WHERE ${where} FOR UPDATE SKIP LOCKED)`,
+        params: [...params, ...params],
+      };
+    },
     /** How a row reads at `now`: a lapsed one reads as expired. */
     statusAt: <T extends string>(row: { status: T; expiresAt: Date }, now: Date): T | 'expired' => (isLapsed(row, now) ? 'expired' : row.status),
   };

@@ -4,7 +4,7 @@ import { In, Repository } from 'typeorm';
 import { HoldNotFoundError } from '../common/errors';
 import type { SqlPart } from '../common/sql-part';
 import { Tx } from '../database/transaction.service';
-import { lapsedHoldSql, lapsedHoldUnitsRead, unlapsedHoldSql } from './hold-lapse';
+import { heldLapsedHoldsByBuyerRead, lapsedHoldSql, lapsedHoldUnitsRead, unlapsedHoldSql } from './hold-lapse';
 import { Hold } from './hold.entity';
 
 /** A position in the (expires_at, id) order of holds. */
@@ -48,14 +48,18 @@ export class HoldService {
   }
 
   /**
-   * The read of these buyers' units in the product's holds that still count (active and not
-   * lapsed; rows `buyer`, `qty`), as a part of the per-buyer count (BuyerLimitService). No locks:
-   * it runs under the product's row lock, which every hold insert of the product takes first.
+   * The read of these buyers' units in the product's holds that still count (rows `buyer`,
+   * `units`; add them up per buyer), as a part of the per-buyer count (BuyerLimitService): active
+   * and not lapsed, and lapsed ones another transaction holds right now (an order being made of
+   * one at its last instant; see heldLapsedByBuyerRead). It runs under the product's row lock,
+   * which every hold insert of the product takes first. `also` is one more condition on every row.
    */
-  buyerUnitsRead(productId: number, buyers: string[], now: Date): SqlPart {
+  buyerUnitsRead(productId: number, buyers: string[], now: Date, also: SqlPart): SqlPart {
+    const held = heldLapsedHoldsByBuyerRead(productId, buyers, now, also);
     return {
-      sql: `SELECT h.buyer, h.qty FROM holds h WHERE h.product_id = ? AND h.buyer IN (?) AND ${unlapsedHoldSql('h')}`,
-      params: [productId, buyers, now],
+      sql: `(SELECT h.buyer, h.qty AS units FROM holds h WHERE h.product_id = ? AND h.buyer IN (?) AND ${unlapsedHoldSql('h')} AND ${also.sql})
+            UNION ALL ${held.sql}`,
+      params: [productId, buyers, now, ...also.params, ...held.params],
     };
   }
 

@@ -1,4 +1,5 @@
 import { lapseRule } from '../common/lapse-rule';
+import type { SqlPart } from '../common/sql-part';
 import type { OrderStatus } from './order-status';
 
 /**
@@ -13,3 +14,5 @@ export const lapsedOrderSql = ORDER_LAPSE.sql;
 export const lapsedOrderUnitsRead = (productId: number, now: Date) => ORDER_LAPSE.unitsRead('orders', productId, now);
 export const orderStatusAt = (order: { status: OrderStatus; expiresAt: Date }, now: Date): OrderStatus => ORDER_LAPSE.statusAt(order, now);
 export const unlapsedOrderSql = ORDER_LAPSE.unlapsedSql;
+export const heldLapsedOrdersByBuyerRead = (productId: number, buyers: string[], now: Date, also: SqlPart) =>
+  ORDER_LAPSE.heldLapsedByBuyerRead('orders', productId, buyers, now, also);

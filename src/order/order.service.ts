@@ -9,7 +9,7 @@ import { ListOrdersQuery } from './dto/list-orders.query';
 import { OrderListRow, OrderPage, OrderResponse, orderListItem } from './dto/order.response';
 import { FinalOrderStatus, OrderTransition, transitionTo } from './order-transitions';
 import { Order } from './order.entity';
-import { lapsedOrderSql, lapsedOrderUnitsRead, unlapsedOrderSql } from './order-lapse';
+import { heldLapsedOrdersByBuyerRead, lapsedOrderSql, lapsedOrderUnitsRead, unlapsedOrderSql } from './order-lapse';
 
 /** The statuses an order never leaves. */
 const FINAL_STATUSES: FinalOrderStatus[] = ['paid', 'cancelled', 'expired'];
@@ -246,14 +246,19 @@ export class OrderService {
   }
 
   /**
-   * The read of these buyers' units in the product's orders that still count (paid, or pending
-   * inside the payment window; rows `buyer`, `qty`), as a part of the per-buyer count
-   * (BuyerLimitService). No locks, as for the holds' part.
+   * The read of these buyers' units in the product's orders that still count (rows `buyer`,
+   * `units`; add them up per buyer), as a part of the per-buyer count (BuyerLimitService): paid,
+   * pending inside the payment window, and lapsed pending ones another transaction holds right now
+   * (a payment that arrived at their last instant; see heldLapsedByBuyerRead). `also` is one more
+   * condition on every row.
    */
-  buyerUnitsRead(productId: number, buyers: string[], now: Date): SqlPart {
+  buyerUnitsRead(productId: number, buyers: string[], now: Date, also: SqlPart): SqlPart {
+    const held = heldLapsedOrdersByBuyerRead(productId, buyers, now, also);
     return {
-      sql: `SELECT o.buyer, o.qty FROM orders o WHERE o.product_id = ? AND o.buyer IN (?) AND (o.status = 'paid' OR (${unlapsedOrderSql('o')}))`,
-      params: [productId, buyers, now],
+      sql: `(SELECT o.buyer, o.qty AS units FROM orders o
+              WHERE o.product_id = ? AND o.buyer IN (?) AND (o.status = 'paid' OR (${unlapsedOrderSql('o')})) AND ${also.sql})
+            UNION ALL ${held.sql}`,
+      params: [productId, buyers, now, ...also.params, ...held.params],
     };
   }
 

@@ -83,23 +83,26 @@ export class BuyerLimitService implements OnApplicationBootstrap {
   /**
    * The admission of a batch whose requests come from `buyers` (null: anonymous), or undefined when
    * the product has no limit or the batch no buyer. One statement: the limit, and the buyers' units
-   * only when there is a limit. Takes no locks of its own.
+   * only when there is a limit. Its only locks are on lapsed rows of these buyers that nobody else
+   * holds (SKIP LOCKED; the reservation's own read has locked those of the product already).
    */
   async admission(tx: Tx, productId: number, buyers: Array<string | null>, now: Date): Promise<BuyerAdmission | undefined> {
     const distinct = [...new Set(buyers.filter((b): b is string => b !== null))];
     if (distinct.length === 0) return undefined;
-    const holds = this.holds.buyerUnitsRead(productId, distinct, now);
-    const orders = this.orders.buyerUnitsRead(productId, distinct, now);
-    const limited = 'EXISTS (SELECT 1 FROM products l WHERE l.id = ? AND l.max_per_buyer IS NOT NULL)';
+    // Each row of the buyers' parts counts only when the product has a limit (else none is read).
+    const limited = { sql: 'EXISTS (SELECT 1 FROM products l WHERE l.id = ? AND l.max_per_buyer IS NOT NULL)', params: [productId] };
+    const holds = this.holds.buyerUnitsRead(productId, distinct, now, limited);
+    const orders = this.orders.buyerUnitsRead(productId, distinct, now, limited);
     const rows = await tx.manager.query<Array<{ buyer: string | null; units: string | number | null }>>(
       `(SELECT NULL AS buyer, max_per_buyer AS units FROM products WHERE id = ?)
-       UNION ALL
-       (SELECT t.buyer, SUM(t.qty) AS units FROM (${holds.sql} AND ${limited} UNION ALL ${orders.sql} AND ${limited}) t GROUP BY t.buyer)`,
-      [productId, ...holds.params, productId, ...orders.params, productId],
+       UNION ALL ${holds.sql}
+       UNION ALL ${orders.sql}`,
+      [productId, ...holds.params, ...orders.params],
     );
     const limit = rows.find((r) => r.buyer === null)?.units;
     if (limit === null || limit === undefined) return undefined;
-    const taken = new Map(rows.filter((r) => r.buyer !== null).map((r) => [r.buyer as string, Number(r.units)]));
+    const taken = new Map<string, number>();
+    for (const r of rows) if (r.buyer !== null) taken.set(r.buyer, (taken.get(r.buyer) ?? 0) + Number(r.units));
     return new BuyerAdmission(Number(limit), buyers, taken);
   }
 }
