@@ -10,8 +10,8 @@
  */
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import autocannon from 'autocannon';
 import { sign } from 'jsonwebtoken';
+import { holdLoad } from './fairness';
 import { connectDb, createProduct, dropDatabase, startService } from './service';
 
 const SECRET = 'bench-buyer-secret-0123456789abcdef';
@@ -48,27 +48,6 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-async function holds(url: string, productId: number, amount: number, auth: string[], start: number): Promise<autocannon.Result> {
-  let next = start;
-  const body = JSON.stringify({ product_id: productId, qty: 1 });
-  return autocannon({
-    url: `${url}/api/holds`,
-    connections: 64,
-    amount,
-    timeout: 30,
-    requests: [
-      {
-        setupRequest: (req) => ({
-          ...req,
-          method: 'POST',
-          body,
-          headers: { ...req.headers, 'content-type': 'application/json', authorization: auth[next++ % auth.length] },
-        }),
-      },
-    ],
-  });
-}
-
 async function one(label: string, auth: string[]): Promise<{ service: number; db: number; redis: number; rps: number; ok: boolean }> {
   await dropDatabase(DATABASE);
   const service = await startService(DATABASE, {
@@ -82,9 +61,9 @@ async function one(label: string, auth: string[]): Promise<{ service: number; db
   try {
     const productId = await createProduct(db, 'Fairness CPU hot product', 1_000_000_000);
     await db.query('UPDATE products SET max_per_buyer = 10 WHERE id = ?', [productId]);
-    await holds(service.url, productId, 5_000, auth, BUYERS / 2);
+    await holdLoad(service.url, productId, auth, BUYERS / 2, { connections: 64, amount: 5_000 });
     const before = { service: cpuMicros(service.pid), db: others.db ? cpuMicros(others.db) : 0, redis: others.redis ? cpuMicros(others.redis) : 0 };
-    const result = await holds(service.url, productId, REQUESTS, auth, 0);
+    const result = await holdLoad(service.url, productId, auth, 0, { connections: 64, amount: REQUESTS });
     const per = (now: number, was: number) => Math.round((now - was) / result.requests.total);
     return {
       service: per(cpuMicros(service.pid), before.service),

@@ -48,13 +48,22 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-async function holdLoad(url: string, productId: number, connections: number, duration: number, auth: string[], start: number) {
+/**
+ * POST /api/holds of one unit on `productId`, each request with the next buyer token of `auth`
+ * (from `start`): for `bound.duration` seconds or `bound.amount` requests.
+ */
+export function holdLoad(
+  url: string,
+  productId: number,
+  auth: string[],
+  start: number,
+  bound: { connections: number; duration?: number; amount?: number },
+): Promise<autocannon.Result> {
   let next = start;
   const body = JSON.stringify({ product_id: productId, qty: 1 });
   return autocannon({
     url: `${url}/api/holds`,
-    connections,
-    duration,
+    ...bound,
     timeout: 30,
     requests: [
       {
@@ -78,8 +87,8 @@ async function runVariant(database: string, variant: Variant, connections: numbe
     const warmUp = await createProduct(db, 'Fairness warm-up', 1_000_000_000);
     const productId = await createProduct(db, 'Fairness hot product', 1_000_000_000);
     await db.query('UPDATE products SET max_per_buyer = ? WHERE id IN (?, ?)', [MAX_PER_BUYER, warmUp, productId]);
-    await holdLoad(service.url, warmUp, connections, 2, auth, BUYERS / 2);
-    return await holdLoad(service.url, productId, connections, duration, auth, 0);
+    await holdLoad(service.url, warmUp, auth, BUYERS / 2, { connections, duration: 2 });
+    return await holdLoad(service.url, productId, auth, 0, { connections, duration });
   } finally {
     await db.end();
     await service.stop();
