@@ -1,13 +1,15 @@
 /**
- * The framework's cost, measured against the lean limit (`../shared/bench/lean-limit-server.mjs`:
- * node:http + mysql2, the same group-commit transaction, the same answers, no framework): this
+ * The framework's cost, measured against a lean limit (a lean reference server: node:http +
+ * mysql2, the same group-commit transaction, the same answers, no framework): this
  * service and the lean server run side by side, each on its own database, and the same windows
  * (holds on one hot product at 64 and 256 connections, a cached product read at 64) alternate
  * between them, so both see the same noise of a shared machine. Medians of `windows` windows each,
  * and the ratio service / lean limit.
  *
- * The lean server is not part of the project: it is started from where BENCH_LEAN_LIMIT points
- * (by default the shared bench folder beside the project); without it, this part is left out.
+ * The lean server is not part of this project: BENCH_LEAN_LIMIT names its script (run with this
+ * project's Node, from the project root, so it finds mysql2 here; PORT, DB_NAME,
+ * SEED_PRODUCT_STOCK and HOLD_TTL_SECONDS in its environment, product 1 seeded). Without it, this
+ * part is left out.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -16,7 +18,7 @@ import autocannon from 'autocannon';
 import { Connection } from 'mysql2/promise';
 import { createProduct, dropDatabase, freePort, Service, waitHealthy } from './service';
 
-export const LEAN_LIMIT = process.env.BENCH_LEAN_LIMIT ?? join(__dirname, '..', '..', 'shared', 'bench', 'lean-limit-server.mjs');
+export const LEAN_LIMIT = process.env.BENCH_LEAN_LIMIT;
 const LEAN_DB = 'flash_sale_bench_lean';
 const STOCK = 1_000_000_000;
 
@@ -72,7 +74,7 @@ async function startLean(): Promise<{ url: string; pid: number; stop: () => Prom
   await dropDatabase(LEAN_DB);
   const port = await freePort();
   let stderr = '';
-  const child: ChildProcess = spawn(process.execPath, [LEAN_LIMIT], {
+  const child: ChildProcess = spawn(process.execPath, [LEAN_LIMIT as string], {
     cwd: join(__dirname, '..'), // it resolves mysql2 from the folder it starts in
     env: { ...process.env, PORT: String(port), DB_NAME: LEAN_DB, SEED_PRODUCT_STOCK: String(STOCK), HOLD_TTL_SECONDS: '3600' },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -209,7 +211,7 @@ export async function leanPair(services: PairService[], windows: number, seconds
 
 export function leanPairTable(rows: PairRow[], windows: number, seconds: number): string {
   const lines = [
-    `This service against the lean limit (${LEAN_LIMIT.replace(/.*\/(shared\/)/, '../$1')}), interleaved windows of ${seconds} s, medians of ${windows} each:`,
+    `This service against the lean limit (BENCH_LEAN_LIMIT), interleaved windows of ${seconds} s, medians of ${windows} each:`,
     '',
     '| build | scenario | connections | this service | lean limit | ratio | CPU per request: service / lean |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
@@ -224,5 +226,5 @@ export function leanPairTable(rows: PairRow[], windows: number, seconds: number)
 }
 
 export function leanLimitPresent(): boolean {
-  return existsSync(LEAN_LIMIT);
+  return LEAN_LIMIT !== undefined && existsSync(LEAN_LIMIT);
 }

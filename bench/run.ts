@@ -16,8 +16,8 @@
  * BENCH_FAIRNESS_ROUNDS (default 3) rounds alternating off/on on fresh services, medians side by
  * side. BENCH_FAIRNESS=0 leaves it out; BENCH_SETS=0 leaves out (a)–(d) and runs only (e).
  *
- * (f) The framework's cost: every build above runs beside the lean limit
- * (`../shared/bench/lean-limit-server.mjs`, or BENCH_LEAN_LIMIT), in interleaved windows of
+ * (f) The framework's cost: every build above runs beside the lean reference server that
+ * BENCH_LEAN_LIMIT names (see lean-pair.ts), in interleaved windows of
  * BENCH_DURATION seconds, BENCH_LEAN_WINDOWS (3) of each, and the ratios are printed (see
  * lean-pair.ts). BENCH_LEAN=0 leaves it out.
  */
@@ -100,7 +100,7 @@ function combine(runs: Figures[][]): Figures[] {
 async function runLeanPair(variants: Variant[]): Promise<{ md: string; json: unknown }> {
   if (process.env.BENCH_LEAN === '0') return { md: '', json: undefined };
   if (!leanLimitPresent()) {
-    const note = `The lean limit (${LEAN_LIMIT}) is not there: the comparison with it was left out.\n`;
+    const note = `No lean reference server (BENCH_LEAN_LIMIT=${LEAN_LIMIT ?? 'unset'}): the comparison with it was left out.\n`;
     process.stdout.write(note);
     return { md: note, json: undefined };
   }
