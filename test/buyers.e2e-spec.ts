@@ -218,35 +218,34 @@ describe('buyers: tokens, ownership and max_per_buyer', () => {
     it('counts a lapsed hold or order that another transaction holds (an order or a payment made at its last instant) until it is let go', async () => {
       const productId = await limitedProduct(100, 1);
       const hold = () => a.http().post('/api/holds').set('Authorization', alice).send({ product_id: productId, qty: 1 });
+      /** Moves the row's time into the past, as time would, and runs `work` while another connection holds the row. */
+      const whileLapsedAndHeld = async (table: 'holds' | 'orders', id: number, work: () => Promise<void>) => {
+        await db.query(`UPDATE ${table} SET expires_at = ? WHERE id = ?`, [new Date(Date.now() - 1000), id]);
+        const other = await connectTestDb(DB);
+        try {
+          await other.query('START TRANSACTION');
+          await other.query(`SELECT id FROM ${table} WHERE id = ? FOR UPDATE`, [id]);
+          await work();
+          await other.query('ROLLBACK');
+        } finally {
+          await other.end();
+        }
+      };
       const first = await hold();
       expect(first.status).toBe(201);
-      // Its time runs out, while a transaction that may be turning it into an order holds its row.
-      await db.query('UPDATE holds SET expires_at = ? WHERE id = ?', [new Date(Date.now() - 1000), first.body.id]);
-      const converting = await connectTestDb(DB);
-      try {
-        await converting.query('START TRANSACTION');
-        await converting.query('SELECT id FROM holds WHERE id = ? FOR UPDATE', [first.body.id]);
+      // A transaction that may be turning the lapsed hold into an order holds its row.
+      await whileLapsedAndHeld('holds', first.body.id, async () => {
         expect((await hold()).body).toMatchObject({ error: 'buyer_limit_reached', limit: 1, taken: 1 });
-        await converting.query('ROLLBACK');
-      } finally {
-        await converting.end();
-      }
+      });
       const second = await hold();
       expect(second.status).toBe(201);
 
       // The same for a pending order whose payment window ran out while a payment holds its row.
       const order = await a.http().post('/api/orders').set('Authorization', alice).send({ hold_id: second.body.id });
       expect(order.status).toBe(201);
-      await db.query('UPDATE orders SET expires_at = ? WHERE id = ?', [new Date(Date.now() - 1000), order.body.id]);
-      const paying = await connectTestDb(DB);
-      try {
-        await paying.query('START TRANSACTION');
-        await paying.query('SELECT id FROM orders WHERE id = ? FOR UPDATE', [order.body.id]);
+      await whileLapsedAndHeld('orders', order.body.id, async () => {
         expect((await hold()).body).toMatchObject({ error: 'buyer_limit_reached', limit: 1, taken: 1 });
-        await paying.query('ROLLBACK');
-      } finally {
-        await paying.end();
-      }
+      });
       expect((await hold()).status).toBe(201);
     });
 
