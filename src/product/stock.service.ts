@@ -86,7 +86,8 @@ export class StockService {
    * Reserves `qtys` (one entry per hold to create) of a product: locks the product row, counts its
    * lapsed holds and lapsed orders (which stay locked), grants in order against what is available and adds the
    * granted units to `reserved`. With `buyers` (one per quantity, BUYER_AUTH=jwt) a request must
-   * also stay within the product's `max_per_buyer` (BuyerLimitService), decided under the same lock. Throws ProductNotFoundError. Nothing is written for a refusal.
+   * also stay within the product's `max_per_buyer` (BuyerLimitService), decided under the same
+   * lock. Throws ProductNotFoundError. Nothing is written for a refusal.
    *
    * The lock and both lapsed reads are one statement (a UNION ALL of three locking reads, each row
    * a share of what is available), so the row lock is held for two round trips only: this
