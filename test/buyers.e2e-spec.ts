@@ -249,6 +249,29 @@ describe('buyers: tokens, ownership and max_per_buyer', () => {
       expect((await hold()).status).toBe(201);
     });
 
+    it('enforces a limit set, changed or removed between holds at the next hold, on every instance', async () => {
+      const productId = (await limited.http().post('/api/products').set(admin).send({ name: 'Later limit', price: '1.00', stock: 50 })).body.id as number;
+      const hold = (app: TestApp, qty: number) => app.http().post('/api/holds').set('Authorization', alice).send({ product_id: productId, qty });
+      const limit = async (max: number | null) =>
+        expect((await limited.http().patch(`/api/products/${productId}`).set(admin).send({ max_per_buyer: max })).status).toBe(200);
+      // No limit yet: every instance takes holds without one.
+      for (const app of apps) expect((await hold(app, 2)).status).toBe(201);
+      await limit(7);
+      // Each instance's first hold since the limit appeared, then the ones after it.
+      expect((await hold(apps[0], 1)).status).toBe(201);
+      expect((await hold(apps[1], 1)).body).toMatchObject({ error: 'buyer_limit_reached', limit: 7, taken: 7 });
+      expect((await hold(apps[2], 1)).body).toMatchObject({ error: 'buyer_limit_reached', limit: 7, taken: 7 });
+      expect((await hold(apps[0], 1)).body).toMatchObject({ error: 'buyer_limit_reached', limit: 7, taken: 7 });
+      await limit(null);
+      expect((await hold(apps[0], 1)).status).toBe(201);
+      await limit(9);
+      expect((await hold(apps[0], 1)).status).toBe(201);
+      expect((await hold(apps[1], 1)).body).toMatchObject({ error: 'buyer_limit_reached', limit: 9, taken: 9 });
+      await limit(10);
+      expect((await hold(apps[1], 2)).body).toMatchObject({ error: 'buyer_limit_reached', limit: 10, taken: 9 });
+      expect((await hold(apps[1], 1)).status).toBe(201);
+    });
+
     it('is set, changed and removed by PATCH, alone or beside restock; bad values are 400 and change nothing', async () => {
       const productId = await limitedProduct(5, 1);
       const patch = (body: unknown) =>

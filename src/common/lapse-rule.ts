@@ -9,41 +9,33 @@ import type { SqlPart } from './sql-part';
 export function lapseRule<S extends string>(live: S) {
   const isLapsed = (row: { status: S | string; expiresAt: Date }, now: Date): boolean => row.status === live && row.expiresAt.getTime() <= now.getTime();
   const sql = (alias: string, now = '?'): string => `${alias}.status = '${live}' AND ${alias}.expires_at <= ${now}`;
-  /** The rule's complement among live rows: still live and not lapsed (`now` as for `sql`). */
-  const unlapsedSql = (alias: string, now = '?'): string => `${alias}.status = '${live}' AND ${alias}.expires_at > ${now}`;
   return {
     isLapsed,
     /** The SQL form for the row named `alias`; `now` is its one parameter, `?` unless a named one (`:now`) is given. */
     sql,
-    unlapsedSql,
     /**
-     * The locking read of a product's lapsed units in `table` (one row, `units`), with SKIP LOCKED:
-     * a row another transaction holds (being converted, paid or swept) is not counted, and the
-     * rows counted stay locked until the caller's transaction ends. A part of the reservation's
-     * statement, under the product's row lock.
+     * The locking read of a product's lapsed units in `table`, with SKIP LOCKED: a row another
+     * transaction holds (being converted, paid or swept) is not counted, and the rows counted stay
+     * locked until the caller's transaction ends. A part of the reservation's statement, under the
+     * product's row lock; its rows are (`part`, `buyer`, `units`), `part` the caller's tag.
+     *
+     * Without `buyers`: one row, buyer NULL. With `buyers` (a batch's buyers): the same units split
+     * by buyer, one row per buyer of the list that has lapsed rows locked here and one row (buyer
+     * NULL) for everyone else, none when nothing has lapsed; add them all up for the total. The
+     * per-buyer rows are what the per-buyer count takes off (see BuyerLimitService).
      */
-    unitsRead: (table: 'holds' | 'orders', productId: number, now: Date): SqlPart => ({
-      sql: `SELECT COALESCE(SUM(t.qty), 0) AS units FROM ${table} t
-             WHERE t.product_id = ? AND ${sql('t')}
-             FOR UPDATE SKIP LOCKED`,
-      params: [productId, now],
-    }),
-    /**
-     * The units of these buyers' lapsed rows in `table` that another transaction holds right now
-     * (rows `buyer`, `units`; add them up per buyer): each lapsed row once with its units, and
-     * once more negated through a locking read with SKIP LOCKED, which skips exactly the rows held
-     * elsewhere. Such a row may be turning into what still counts (a hold into an order, an order
-     * into a paid one) at a `now` just before this one, and that row is not committed yet: it is
-     * counted as taken until it is released. `also` is one more condition on every row.
-     */
-    heldLapsedByBuyerRead: (table: 'holds' | 'orders', productId: number, buyers: string[], now: Date, also: SqlPart): SqlPart => {
-      const where = `t.product_id = ? AND t.buyer IN (?) AND ${sql('t')} AND ${also.sql}`;
-      const params = [productId, buyers, now, ...also.params];
-      return {
-        sql: `(SELECT t.buyer, t.qty AS units FROM ${table} t WHERE ${where})
-              UNION ALL (SELECT t.buyer, -CAST(t.qty AS SIGNED) AS units FROM ${table} t WHERE ${where} FOR UPDATE SKIP LOCKED)`,
-        params: [...params, ...params],
-      };
+    unitsRead: (table: 'holds' | 'orders', productId: number, now: Date, part: number, buyers: string[] = []): SqlPart => {
+      if (!Number.isSafeInteger(part)) throw new TypeError(`a part tag must be an integer, got ${part}`);
+      const where = `WHERE t.product_id = ? AND ${sql('t')}`;
+      return buyers.length === 0
+        ? {
+            sql: `SELECT ${part} AS part, NULL AS buyer, COALESCE(SUM(t.qty), 0) AS units FROM ${table} t ${where} FOR UPDATE SKIP LOCKED`,
+            params: [productId, now],
+          }
+        : {
+            sql: `SELECT ${part} AS part, IF(t.buyer IN (?), t.buyer, NULL) AS buyer, SUM(t.qty) AS units FROM ${table} t ${where} GROUP BY 2 FOR UPDATE SKIP LOCKED`,
+            params: [buyers, productId, now],
+          };
     },
     /** How a row reads at `now`: a lapsed one reads as expired. */
     statusAt: <T extends string>(row: { status: T; expiresAt: Date }, now: Date): T | 'expired' => (isLapsed(row, now) ? 'expired' : row.status),

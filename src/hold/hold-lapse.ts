@@ -1,5 +1,4 @@
 import { lapseRule } from '../common/lapse-rule';
-import type { SqlPart } from '../common/sql-part';
 import type { HoldStatus } from './hold.entity';
 
 /**
@@ -11,8 +10,6 @@ const HOLD_LAPSE = lapseRule<HoldStatus>('active');
 
 export const isLapsed = HOLD_LAPSE.isLapsed;
 export const lapsedHoldSql = HOLD_LAPSE.sql;
-export const lapsedHoldUnitsRead = (productId: number, now: Date) => HOLD_LAPSE.unitsRead('holds', productId, now);
+export const lapsedHoldUnitsRead = (productId: number, now: Date, part: number, buyers?: string[]) =>
+  HOLD_LAPSE.unitsRead('holds', productId, now, part, buyers);
 export const holdStatusAt = (hold: { status: HoldStatus; expiresAt: Date }, now: Date): HoldStatus => HOLD_LAPSE.statusAt(hold, now);
-export const unlapsedHoldSql = HOLD_LAPSE.unlapsedSql;
-export const heldLapsedHoldsByBuyerRead = (productId: number, buyers: string[], now: Date, also: SqlPart) =>
-  HOLD_LAPSE.heldLapsedByBuyerRead('holds', productId, buyers, now, also);

@@ -4,7 +4,7 @@ import { In, Repository } from 'typeorm';
 import { HoldNotFoundError } from '../common/errors';
 import type { SqlPart } from '../common/sql-part';
 import { Tx } from '../database/transaction.service';
-import { heldLapsedHoldsByBuyerRead, lapsedHoldSql, lapsedHoldUnitsRead, unlapsedHoldSql } from './hold-lapse';
+import { lapsedHoldSql, lapsedHoldUnitsRead } from './hold-lapse';
 import { Hold } from './hold.entity';
 
 /** A position in the (expires_at, id) order of holds. */
@@ -36,30 +36,30 @@ export class HoldService {
   constructor(@InjectRepository(Hold) private readonly holds: Repository<Hold>) {}
 
   /**
-   * The read of the product's lapsed hold units (one row, `units`), as a part of the
-   * reservation's statement (StockService.reserve). A locking read with SKIP LOCKED: a hold that an order
-   * transaction holds right now is not counted (it may be turning into an order), and the holds
-   * counted stay locked until the caller's transaction ends, so none of them can be converted
-   * meanwhile. Under-counting for a moment is safe; counting a converted hold would oversell.
-   * It runs under the product's row lock, in the statement that takes it.
+   * The read of the product's lapsed hold units (rows `part`, `buyer`, `units`: see
+   * lapseRule.unitsRead), as a part of the reservation's statement (StockService.reserve). A
+   * locking read with SKIP LOCKED: a hold that an order transaction holds right now is not counted
+   * (it may be turning into an order), and the holds counted stay locked until the caller's
+   * transaction ends, so none of them can be converted meanwhile. Under-counting for a moment is
+   * safe; counting a converted hold would oversell. It runs under the product's row lock, in the
+   * statement that takes it. With `buyers`, these buyers' lapsed units come in rows of their own.
    */
-  lapsedUnitsRead(productId: number, now: Date): SqlPart {
-    return lapsedHoldUnitsRead(productId, now);
+  lapsedUnitsRead(productId: number, now: Date, part: number, buyers?: string[]): SqlPart {
+    return lapsedHoldUnitsRead(productId, now, part, buyers);
   }
 
   /**
-   * The read of these buyers' units in the product's holds that still count (rows `buyer`,
-   * `units`; add them up per buyer), as a part of the per-buyer count (BuyerLimitService): active
-   * and not lapsed, and lapsed ones another transaction holds right now (an order being made of
-   * one at its last instant; see heldLapsedByBuyerRead). It runs under the product's row lock,
-   * which every hold insert of the product takes first. `also` is one more condition on every row.
+   * The read of these buyers' holds of the product stored `active`, lapsed or not (rows `part`,
+   * `buyer`, `units`), as a part of the per-buyer count (BuyerLimitService), which takes off the
+   * lapsed ones the reservation's own read has locked: what is left are the unlapsed holds and the
+   * lapsed ones another transaction holds right now (an order being made of one at its last
+   * instant), which may still count. It runs under the product's row lock, which every hold insert
+   * of the product takes first.
    */
-  buyerUnitsRead(productId: number, buyers: string[], now: Date, also: SqlPart): SqlPart {
-    const held = heldLapsedHoldsByBuyerRead(productId, buyers, now, also);
+  buyerUnitsRead(productId: number, buyers: string[], part: number): SqlPart {
     return {
-      sql: `(SELECT h.buyer, h.qty AS units FROM holds h WHERE h.product_id = ? AND h.buyer IN (?) AND ${unlapsedHoldSql('h')} AND ${also.sql})
-            UNION ALL ${held.sql}`,
-      params: [productId, buyers, now, ...also.params, ...held.params],
+      sql: `SELECT ${Number(part)} AS part, h.buyer, h.qty AS units FROM holds h WHERE h.product_id = ? AND h.buyer IN (?) AND h.status = 'active'`,
+      params: [productId, buyers],
     };
   }
 

@@ -1,5 +1,4 @@
 import { lapseRule } from '../common/lapse-rule';
-import type { SqlPart } from '../common/sql-part';
 import type { OrderStatus } from './order-status';
 
 /**
@@ -11,8 +10,6 @@ const ORDER_LAPSE = lapseRule<OrderStatus>('pending');
 
 export const isOrderLapsed = ORDER_LAPSE.isLapsed;
 export const lapsedOrderSql = ORDER_LAPSE.sql;
-export const lapsedOrderUnitsRead = (productId: number, now: Date) => ORDER_LAPSE.unitsRead('orders', productId, now);
+export const lapsedOrderUnitsRead = (productId: number, now: Date, part: number, buyers?: string[]) =>
+  ORDER_LAPSE.unitsRead('orders', productId, now, part, buyers);
 export const orderStatusAt = (order: { status: OrderStatus; expiresAt: Date }, now: Date): OrderStatus => ORDER_LAPSE.statusAt(order, now);
-export const unlapsedOrderSql = ORDER_LAPSE.unlapsedSql;
-export const heldLapsedOrdersByBuyerRead = (productId: number, buyers: string[], now: Date, also: SqlPart) =>
-  ORDER_LAPSE.heldLapsedByBuyerRead('orders', productId, buyers, now, also);

@@ -9,7 +9,7 @@ import { ListOrdersQuery } from './dto/list-orders.query';
 import { OrderListRow, OrderPage, OrderResponse, orderListItem } from './dto/order.response';
 import { FinalOrderStatus, OrderTransition, transitionTo } from './order-transitions';
 import { Order } from './order.entity';
-import { heldLapsedOrdersByBuyerRead, lapsedOrderSql, lapsedOrderUnitsRead, unlapsedOrderSql } from './order-lapse';
+import { lapsedOrderSql, lapsedOrderUnitsRead } from './order-lapse';
 
 /** The statuses an order never leaves. */
 const FINAL_STATUSES: FinalOrderStatus[] = ['paid', 'cancelled', 'expired'];
@@ -120,15 +120,16 @@ export class OrderService {
   }
 
   /**
-   * The read of the product's lapsed order units (pending past their payment deadline; one row,
-   * `units`), as a part of the reservation's statement (StockService.reserve). A locking read with
-   * SKIP LOCKED, exactly as for lapsed holds: an order whose payment is being settled right now is
-   * not counted, and the orders counted stay locked until the caller's transaction ends, so none of
-   * them can be paid meanwhile (its payment then finds it expired). It runs under the product's
-   * row lock, in the statement that takes it, on every reservation.
+   * The read of the product's lapsed order units (pending past their payment deadline; rows
+   * `part`, `buyer`, `units`: see lapseRule.unitsRead), as a part of the reservation's statement
+   * (StockService.reserve). A locking read with SKIP LOCKED, exactly as for lapsed holds: an order
+   * whose payment is being settled right now is not counted, and the orders counted stay locked
+   * until the caller's transaction ends, so none of them can be paid meanwhile (its payment then
+   * finds it expired). It runs under the product's row lock, in the statement that takes it, on
+   * every reservation. With `buyers`, these buyers' lapsed units come in rows of their own.
    */
-  lapsedUnitsRead(productId: number, now: Date): SqlPart {
-    return lapsedOrderUnitsRead(productId, now);
+  lapsedUnitsRead(productId: number, now: Date, part: number, buyers?: string[]): SqlPart {
+    return lapsedOrderUnitsRead(productId, now, part, buyers);
   }
 
   /** Products that have lapsed orders at `now`, for the expiry job. No locks. */
@@ -246,19 +247,16 @@ export class OrderService {
   }
 
   /**
-   * The read of these buyers' units in the product's orders that still count (rows `buyer`,
-   * `units`; add them up per buyer), as a part of the per-buyer count (BuyerLimitService): paid,
-   * pending inside the payment window, and lapsed pending ones another transaction holds right now
-   * (a payment that arrived at their last instant; see heldLapsedByBuyerRead). `also` is one more
-   * condition on every row.
+   * The read of these buyers' orders of the product that are paid or stored `pending`, lapsed or
+   * not (rows `part`, `buyer`, `units`), as a part of the per-buyer count (BuyerLimitService),
+   * which takes off the lapsed pending ones the reservation's own read has locked: what is left are
+   * the paid ones, those inside the payment window and lapsed ones another transaction holds right
+   * now (a payment that arrived at their last instant), which may still count.
    */
-  buyerUnitsRead(productId: number, buyers: string[], now: Date, also: SqlPart): SqlPart {
-    const held = heldLapsedOrdersByBuyerRead(productId, buyers, now, also);
+  buyerUnitsRead(productId: number, buyers: string[], part: number): SqlPart {
     return {
-      sql: `(SELECT o.buyer, o.qty AS units FROM orders o
-              WHERE o.product_id = ? AND o.buyer IN (?) AND (o.status = 'paid' OR (${unlapsedOrderSql('o')})) AND ${also.sql})
-            UNION ALL ${held.sql}`,
-      params: [productId, buyers, now, ...also.params, ...held.params],
+      sql: `SELECT ${Number(part)} AS part, o.buyer, o.qty AS units FROM orders o WHERE o.product_id = ? AND o.buyer IN (?) AND o.status IN ('pending', 'paid')`,
+      params: [productId, buyers],
     };
   }
 

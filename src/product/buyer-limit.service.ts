@@ -6,6 +6,7 @@ import { Tx } from '../database/transaction.service';
 import { HoldService } from '../hold/hold.service';
 import { OrderService } from '../order/order.service';
 import { Admission } from './availability';
+import type { SqlPart } from '../common/sql-part';
 
 /** Why a request was refused by the per-buyer limit: the limit and the units the buyer had. */
 export interface BuyerRefusal {
@@ -43,6 +44,19 @@ export class BuyerAdmission implements Admission {
   }
 }
 
+/** A row of the reservation's statement: which read it comes from, a buyer or NULL, units. */
+export interface TaggedUnits {
+  part: string | number;
+  buyer: string | null;
+  units: string | number | null;
+}
+
+/** The parts of the per-buyer count in the reservation's statement (BuyerLimitService.countRead). */
+export const BUYER_UNITS_PART = 3;
+
+/** Products on this instance whose `max_per_buyer` was seen set (their count goes into the reservation's statement); beyond this many the oldest are forgotten. */
+const LIMITED_KEPT = 10_000;
+
 /**
  * The product's `max_per_buyer`, decided for a batch of holds under the product's row lock (the
  * caller, StockService.reserve, holds it): every hold of the product is inserted under that lock,
@@ -51,11 +65,22 @@ export class BuyerAdmission implements Admission {
  *
  * A buyer's units are those of their holds that still count (active, not lapsed), their pending
  * orders inside the payment window and their paid orders: the lapse rules of stock, so a lapsed
- * hold or an expired or cancelled order frees the allowance exactly when it frees the units.
+ * hold or an expired or cancelled order frees the allowance exactly when it frees the units. A
+ * lapsed hold or order that another transaction holds at that instant (an order or a payment at
+ * its last moment, not committed yet) counts as taken until that transaction ends.
+ *
+ * How it is read, in the reservation's own statement (no round trip of its own): the product row
+ * gives the limit; the lapsed reads, which lock every lapsed row nobody else holds, give these
+ * buyers' lapsed units so locked; the count reads every hold of theirs stored `active` and every
+ * order `pending` or `paid`. Count minus locked-lapsed is what still counts, the lapsed rows held
+ * elsewhere included. The count is in the statement when the product had a limit at its last
+ * reservation here; when a limit shows up without it, one more statement under the same lock reads
+ * it.
  */
 @Injectable()
 export class BuyerLimitService implements OnApplicationBootstrap {
   private readonly logger = new Logger('product');
+  private readonly limited = new Set<number>();
 
   constructor(
     private readonly holds: HoldService,
@@ -81,28 +106,65 @@ export class BuyerLimitService implements OnApplicationBootstrap {
   }
 
   /**
-   * The admission of a batch whose requests come from `buyers` (null: anonymous), or undefined when
-   * the product has no limit or the batch no buyer. One statement: the limit, and the buyers' units
-   * only when there is a limit. Its only locks are on lapsed rows of these buyers that nobody else
-   * holds (SKIP LOCKED; the reservation's own read has locked those of the product already).
+   * The per-buyer count for the reservation's statement, when the product had a limit at its last
+   * reservation on this instance (else undefined: most products have none, and a limit that
+   * appears since is read by `admission`). Rows tagged BUYER_UNITS_PART.
    */
-  async admission(tx: Tx, productId: number, buyers: Array<string | null>, now: Date): Promise<BuyerAdmission | undefined> {
-    const distinct = [...new Set(buyers.filter((b): b is string => b !== null))];
-    if (distinct.length === 0) return undefined;
-    // Each row of the buyers' parts counts only when the product has a limit (else none is read).
-    const limited = { sql: 'EXISTS (SELECT 1 FROM products l WHERE l.id = ? AND l.max_per_buyer IS NOT NULL)', params: [productId] };
-    const holds = this.holds.buyerUnitsRead(productId, distinct, now, limited);
-    const orders = this.orders.buyerUnitsRead(productId, distinct, now, limited);
-    const rows = await tx.manager.query<Array<{ buyer: string | null; units: string | number | null }>>(
-      `(SELECT NULL AS buyer, max_per_buyer AS units FROM products WHERE id = ?)
-       UNION ALL ${holds.sql}
-       UNION ALL ${orders.sql}`,
-      [productId, ...holds.params, ...orders.params],
-    );
-    const limit = rows.find((r) => r.buyer === null)?.units;
-    if (limit === null || limit === undefined) return undefined;
-    const taken = new Map<string, number>();
-    for (const r of rows) if (r.buyer !== null) taken.set(r.buyer, (taken.get(r.buyer) ?? 0) + Number(r.units));
-    return new BuyerAdmission(Number(limit), buyers, taken);
+  countRead(productId: number, buyers: string[]): SqlPart | undefined {
+    if (buyers.length === 0 || !this.limited.has(productId)) return undefined;
+    return this.countParts(productId, buyers);
   }
+
+  /**
+   * The admission of a batch whose requests come from `buyers` (null: anonymous), or undefined
+   * when the product has no limit (`limit` null) or the batch no buyer. `lockedLapsed` are the
+   * lapsed reads' rows (these buyers' lapsed units locked by this transaction), `count` the
+   * count's rows when `countRead` put it in the reservation's statement; without them it is read
+   * now, under the same lock.
+   */
+  async admission(
+    tx: Tx,
+    productId: number,
+    buyers: Array<string | null>,
+    limit: number | null,
+    lockedLapsed: TaggedUnits[],
+    count: TaggedUnits[] | undefined,
+  ): Promise<BuyerAdmission | undefined> {
+    if (limit === null) {
+      this.limited.delete(productId);
+      return undefined;
+    }
+    this.remember(productId);
+    const distinct = distinctBuyers(buyers);
+    if (distinct.length === 0) return undefined;
+    if (!count) {
+      const read = this.countParts(productId, distinct);
+      count = await tx.manager.query<TaggedUnits[]>(read.sql, read.params);
+    }
+    const taken = new Map<string, number>();
+    const add = (buyer: string | null, units: string | number | null) => {
+      if (buyer !== null) taken.set(buyer, (taken.get(buyer) ?? 0) + Number(units));
+    };
+    for (const r of count) add(r.buyer, r.units);
+    // The lapsed rows this transaction has locked no longer count; those held elsewhere stay in.
+    for (const r of lockedLapsed) add(r.buyer, -Number(r.units));
+    return new BuyerAdmission(limit, buyers, taken);
+  }
+
+  private countParts(productId: number, buyers: string[]): SqlPart {
+    const holds = this.holds.buyerUnitsRead(productId, buyers, BUYER_UNITS_PART);
+    const orders = this.orders.buyerUnitsRead(productId, buyers, BUYER_UNITS_PART);
+    return { sql: `(${holds.sql}) UNION ALL (${orders.sql})`, params: [...holds.params, ...orders.params] };
+  }
+
+  private remember(productId: number): void {
+    if (this.limited.has(productId)) return;
+    if (this.limited.size >= LIMITED_KEPT) this.limited.delete(this.limited.values().next().value as number);
+    this.limited.add(productId);
+  }
+}
+
+/** The distinct buyers of a batch, anonymous requests left out. */
+export function distinctBuyers(buyers: Array<string | null>): string[] {
+  return [...new Set(buyers.filter((b): b is string => b !== null))];
 }

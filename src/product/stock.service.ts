@@ -10,7 +10,11 @@ import { ProductCacheService } from './cache/product-cache.service';
 import { StockChangesService } from '../changes/stock-changes.service';
 import { LedgerService } from '../ledger/ledger.service';
 import { Product } from './product.entity';
-import { BuyerLimitService, BuyerRefusal } from './buyer-limit.service';
+import { BUYER_UNITS_PART, BuyerLimitService, BuyerRefusal, distinctBuyers, TaggedUnits } from './buyer-limit.service';
+import type { SqlPart } from '../common/sql-part';
+
+/** The reads of the reservation's statement, by the tag (`part`) of their rows. */
+const Part = { Product: 0, LapsedHolds: 1, LapsedOrders: 2, Limit: 4 } as const;
 
 export interface Reservation {
   /** Per requested quantity, in order: granted or not. */
@@ -89,28 +93,53 @@ export class StockService {
    * also stay within the product's `max_per_buyer` (BuyerLimitService), decided under the same
    * lock. Throws ProductNotFoundError. Nothing is written for a refusal.
    *
-   * The lock and both lapsed reads are one statement (a UNION ALL of three locking reads, each row
-   * a share of what is available), so the row lock is held for two round trips only: this
-   * UPDATE and the caller's INSERT before the commit. Its `now` is read before the lock is
+   * The lock and both lapsed reads are one statement (a UNION ALL of locking reads, each row
+   * tagged with the read it comes from), so the row lock is held for two round trips only: this
+   * UPDATE and the caller's INSERT before the commit. With buyers, the same statement reads the
+   * product's limit and, when the product had one at its last reservation here, the buyers' units
+   * (BuyerLimitService.countRead); those reads come after the lock in the statement, and a read
+   * committed session's non-locking read sees what was committed by the time it runs, so the count
+   * sees every hold inserted before the lock was granted. Its `now` is read before the lock is
    * granted: a hold lapsing while the lock is awaited is counted by the next batch.
    */
   async reserve(tx: Tx, productId: number, qtys: number[], buyers?: Array<string | null>): Promise<Reservation> {
     const now = new Date();
-    const holds = this.holds.lapsedUnitsRead(productId, now);
-    const orders = this.orders.lapsedUnitsRead(productId, now);
+    const distinct = buyers ? distinctBuyers(buyers) : [];
+    const parts: SqlPart[] = [
+      {
+        sql: `SELECT ${Part.Product} AS part, NULL AS buyer, CAST(stock AS SIGNED) - CAST(reserved AS SIGNED) AS units FROM products WHERE id = ? FOR UPDATE`,
+        params: [productId],
+      },
+      this.holds.lapsedUnitsRead(productId, now, Part.LapsedHolds, distinct),
+      this.orders.lapsedUnitsRead(productId, now, Part.LapsedOrders, distinct),
+    ];
+    const count = buyers ? this.buyerLimits.countRead(productId, distinct) : undefined;
+    if (buyers)
+      parts.push({ sql: `SELECT ${Part.Limit} AS part, NULL AS buyer, max_per_buyer AS units FROM products WHERE id = ? FOR UPDATE`, params: [productId] });
+    if (count) parts.push(count);
     const rows = await this.measuredLock(tx, productId, () =>
-      tx.manager.query<Array<{ units: string | number }>>(
-        `(SELECT CAST(stock AS SIGNED) - CAST(reserved AS SIGNED) AS units FROM products WHERE id = ? FOR UPDATE)
-         UNION ALL (${holds.sql})
-         UNION ALL (${orders.sql})`,
-        [productId, ...holds.params, ...orders.params],
+      tx.manager.query<TaggedUnits[]>(
+        parts.map((p) => `(${p.sql})`).join(' UNION ALL '),
+        parts.flatMap((p) => p.params),
       ),
     );
-    // The two sums always give a row; the product's own row is missing when there is no product.
-    if (rows.length < 3) throw new ProductNotFoundError();
-    const available = rows.reduce((sum, r) => sum + Number(r.units), 0);
+    const byPart = (part: number) => rows.filter((r) => Number(r.part) === part);
+    const product = byPart(Part.Product);
+    if (product.length === 0) throw new ProductNotFoundError();
+    const lapsed = [...byPart(Part.LapsedHolds), ...byPart(Part.LapsedOrders)];
+    const available = [...product, ...lapsed].reduce((sum, r) => sum + Number(r.units), 0);
     // The per-buyer limit, under the same lock (BuyerLimitService); only a batch with buyers asks.
-    const admission = buyers ? await this.buyerLimits.admission(tx, productId, buyers, now) : undefined;
+    const limit = byPart(Part.Limit)[0]?.units;
+    const admission = buyers
+      ? await this.buyerLimits.admission(
+          tx,
+          productId,
+          buyers,
+          limit === null || limit === undefined ? null : Number(limit),
+          lapsed,
+          count ? byPart(BUYER_UNITS_PART) : undefined,
+        )
+      : undefined;
     const { granted, seen } = allocate(available, qtys, admission);
     const units = qtys.reduce((sum, qty, i) => (granted[i] ? sum + qty : sum), 0);
     if (units > 0) {
