@@ -77,9 +77,8 @@ export function rateLimitOptions(config: AppConfig): ThrottlerModuleOptions {
     { name: 'reads', limit: config.rateLimitReadsPerMinute },
   ]
     .filter((t) => t.limit > 0)
-    // A route counts against one limit only: the guard skips the other throttler at its first
-    // check, instead of resolving its limit, window and tracker on every request for nothing.
-    .map((t) => ({ ...t, ttl: WINDOW_MS, blockDuration: WINDOW_MS, setHeaders: false, skipIf: (context: ExecutionContext) => routeLimit(context) !== t.name }));
+    // A route counts against one limit only, the one it names (RateLimitGuard.canActivate).
+    .map((t) => ({ ...t, ttl: WINDOW_MS, blockDuration: WINDOW_MS, setHeaders: false }));
   if (!config.redisUrl) return { throttlers };
   const storage = new ScriptedRedisThrottlerStorage(config.redisUrl, {
     enableOfflineQueue: false,
@@ -108,8 +107,30 @@ export class RateLimitGuard extends ThrottlerGuard {
   @Inject(STORED_ANSWERS) private readonly storedAnswers!: StoredAnswers;
   @Inject(MetricsService) private readonly metrics!: MetricsService;
 
+  /**
+   * The route's one limit, straight to the throttler's own `handleRequest` (tracker, key, the
+   * storage's count, the 429): the route names its limit (`@RateLimited`) and the limits come from
+   * the configuration only, so the base class's per-request lookups of `@Throttle`/`@SkipThrottle`
+   * overrides for every throttler (ten metadata reads and three awaited resolutions a request,
+   * none of which this service uses) are left out.
+   */
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const name = routeLimit(context);
+    const throttler = name && this.throttlers.find((t) => t.name === name);
+    if (!throttler || (await this.shouldSkip(context))) return true;
+    return this.handleRequest({
+      context,
+      limit: throttler.limit as number,
+      ttl: throttler.ttl as number,
+      blockDuration: throttler.blockDuration as number,
+      throttler,
+      getTracker: this.commonOptions.getTracker!,
+      generateKey: this.commonOptions.generateKey!,
+    });
+  }
+
+  /** A request whose Idempotency-Key already has a stored answer: its replay is neither refused nor counted. */
   protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
-    if (!routeLimit(context)) return true;
     const scope = this.reflector.get<string | undefined>(IDEMPOTENT_SCOPE, context.getHandler());
     const key = context.switchToHttp().getRequest<FastifyRequest>().headers['idempotency-key'];
     if (!scope || typeof key !== 'string' || key.length === 0 || key.length > 255) return false;
