@@ -5,8 +5,9 @@
  * a buyer token per request from a pool of 50,000, `max_per_buyer` on the product; a fixed number
  * of requests (FAIRNESS_CPU_REQUESTS, 20,000) after a warm-up, CPU read from /proc before and after.
  * FAIRNESS_CPU_ROUNDS (3) rounds of the variants alternating; FAIRNESS_CPU_VARIANTS picks them
- * (off, on, auth: tokens and limit without rate limits). Rate limits without tokens are not a
- * variant: every request would then count against the one client address and be refused.
+ * (off, on, auth: tokens and limit without rate limits, auth-nolimit: tokens only; `on@<main.js>`
+ * runs a variant on another build). Rate limits without tokens are not a variant: every request
+ * would then count against the one client address and be refused.
  */
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -26,7 +27,10 @@ const VARIANTS: Record<string, Record<string, string>> = {
   off: REDIS,
   on: { ...REDIS, ...JWT, ...RATE },
   auth: { ...REDIS, ...JWT },
+  'auth-nolimit': { ...REDIS, ...JWT },
 };
+/** Variants whose product has no `max_per_buyer` (the others have 10). */
+const NO_LIMIT = new Set(['auth-nolimit']);
 
 /** utime + stime of a process, in microseconds. */
 function cpuMicros(pid: number): number {
@@ -48,19 +52,26 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-async function one(label: string, auth: string[]): Promise<{ service: number; db: number; redis: number; rps: number; ok: boolean }> {
+async function one(name: string, auth: string[]): Promise<{ service: number; db: number; redis: number; rps: number; ok: boolean }> {
+  // `variant@/path/to/dist/main.js` runs that variant on another build (before and after a change, alternating).
+  const [label, main] = name.split('@');
   await dropDatabase(DATABASE);
-  const service = await startService(DATABASE, {
-    DB_POOL_SIZE: '20',
-    LOG_LEVEL: 'warn',
-    NODE_OPTIONS: process.env.SERVICE_NODE_OPTIONS ?? '',
-    ...VARIANTS[label],
-  });
+  const service = await startService(
+    DATABASE,
+    {
+      DB_POOL_SIZE: '20',
+      LOG_LEVEL: 'warn',
+      NODE_OPTIONS: process.env.SERVICE_NODE_OPTIONS ?? '',
+      ...VARIANTS[label],
+    },
+    undefined,
+    main,
+  );
   const db = await connectDb(DATABASE);
   const others = { db: pidOf('mariadbd'), redis: pidOf('redis-server') };
   try {
     const productId = await createProduct(db, 'Fairness CPU hot product', 1_000_000_000);
-    await db.query('UPDATE products SET max_per_buyer = 10 WHERE id = ?', [productId]);
+    if (!NO_LIMIT.has(label)) await db.query('UPDATE products SET max_per_buyer = 10 WHERE id = ?', [productId]);
     await holdLoad(service.url, productId, auth, BUYERS / 2, { connections: 64, amount: 5_000 });
     const before = { service: cpuMicros(service.pid), db: others.db ? cpuMicros(others.db) : 0, redis: others.redis ? cpuMicros(others.redis) : 0 };
     const result = await holdLoad(service.url, productId, auth, 0, { connections: 64, amount: REQUESTS });
