@@ -7,6 +7,12 @@ import { factories } from './factories';
 import { startTestApp, TestApp } from './helpers/test-app';
 
 const DB = 'fs_test_lapse_rule';
+/**
+ * The instant the rules are judged at: far in the future, so no row here is lapsed by the real
+ * clock and the running app's expiry job never marks one while the test reads it (a `now` in the
+ * past let the sweep turn a lapsed `pending` row into `expired` between the insert and the read).
+ */
+const AT = new Date('2100-01-01T12:00:00.000Z');
 
 describe('the lapse rules (holds, orders): their SQL and TypeScript forms agree row by row', () => {
   let t: TestApp;
@@ -24,7 +30,7 @@ describe('the lapse rules (holds, orders): their SQL and TypeScript forms agree 
   it('every status, and expires_at before, at and after now (to the millisecond)', async () => {
     const make = factories(t.dataSource);
     const p = await make.makeProduct({ stock: 100 });
-    const now = new Date('2026-11-30T12:00:00.000Z');
+    const now = AT;
     const offsets = [-60_000, -1, 0, 1, 60_000];
     const statuses: HoldStatus[] = ['active', 'expired', 'converted'];
     const holds = [];
@@ -48,7 +54,7 @@ describe('the lapse rules (holds, orders): their SQL and TypeScript forms agree 
   it('orders: every status, and expires_at before, at and after now (to the millisecond)', async () => {
     const make = factories(t.dataSource);
     const p = await make.makeProduct({ stock: 100 });
-    const now = new Date('2026-11-30T12:00:00.000Z');
+    const now = AT;
     const offsets = [-60_000, -1, 0, 1, 60_000];
     const statuses: OrderStatus[] = ['pending', 'paid', 'cancelled', 'expired'];
     const orders = [];
