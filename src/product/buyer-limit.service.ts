@@ -54,7 +54,10 @@ export interface TaggedUnits {
 /** The parts of the per-buyer count in the reservation's statement (BuyerLimitService.countRead). */
 export const BUYER_UNITS_PART = 3;
 
-/** Products on this instance whose `max_per_buyer` was seen set (their count goes into the reservation's statement); beyond this many the oldest are forgotten. */
+/**
+ * Products on this instance whose `max_per_buyer` was set at their last reservation (their count
+ * goes into the reservation's statement); beyond this many the oldest are forgotten.
+ */
 const LIMITED_KEPT = 10_000;
 
 /**
