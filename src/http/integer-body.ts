@@ -19,7 +19,7 @@ const NOT_AN_INTEGER = 'must be an integer';
  * metadata on every request. It reports exactly what the global ValidationPipe reports for the
  * DTO's `@Max`, `@Min` and `@IsInt` (in that order of precedence, one problem per field):
  * unknown fields first, in the body's order ("property x should not exist"), then the declared
- * fields in declaration order. `test/integer-body.spec.ts` holds the two to the same answers.
+ * fields in declaration order. `src/http/integer-body.spec.ts` holds the two to the same answers.
  * The body has passed JsonBodyGuard: a JSON object without forbidden keys.
  */
 export function integerBody<K extends string>(fields: ReadonlyArray<IntegerField<K>>): (body: unknown) => Record<K, number> {

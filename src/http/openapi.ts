@@ -28,7 +28,7 @@ import {
   ValidationFailedError,
 } from '../common/errors';
 import { MONEY_PATTERN } from '../common/money';
-import { MAX_ID } from './validation';
+import { MAX_ID, MAX_PER_BUYER_LIMIT } from './validation';
 
 // Schema fragments shared by the DTOs, so every id, time and amount is documented as precisely as
 // the validation (or the column) behind it, and a generated client gets the same types everywhere.
@@ -97,7 +97,12 @@ export class ErrorBody {
   @ApiPropertyOptional({ ...ID_SCHEMA, description: 'Only with hold_already_used.' })
   order_id?: number;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000000, description: "Only with buyer_limit_reached: the product's max_per_buyer." })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_PER_BUYER_LIMIT,
+    description: "Only with buyer_limit_reached: the product's max_per_buyer.",
+  })
   limit?: number;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_ID, description: "Only with buyer_limit_reached: the buyer's units that count." })
@@ -117,7 +122,7 @@ const EXTRA_FIELDS: Record<string, Record<string, SchemaObject>> = {
   },
   insufficient_stock: { available: { type: 'integer', minimum: 0, maximum: MAX_ID } },
   hold_already_used: { order_id: { ...ID_SCHEMA } },
-  buyer_limit_reached: { limit: { type: 'integer', minimum: 1, maximum: 1000000 }, taken: { type: 'integer', minimum: 0, maximum: MAX_ID } },
+  buyer_limit_reached: { limit: { type: 'integer', minimum: 1, maximum: MAX_PER_BUYER_LIMIT }, taken: { type: 'integer', minimum: 0, maximum: MAX_ID } },
 };
 
 /**

@@ -2,6 +2,8 @@ import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, Validatio
 import { FieldProblem, ValidationFailedError } from '../common/errors';
 
 export const MAX_ID = Number.MAX_SAFE_INTEGER;
+/** The largest `max_per_buyer` a product takes (and so the largest `limit` of buyer_limit_reached). */
+export const MAX_PER_BUYER_LIMIT = 1_000_000;
 
 function flatten(errors: ValidationError[], prefix = ''): FieldProblem[] {
   const out: FieldProblem[] = [];

@@ -2,10 +2,9 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { MONEY_PATTERN } from '../../common/money';
 import { MONEY_SCHEMA } from '../../http/openapi';
+import { MAX_PER_BUYER_LIMIT } from '../../http/validation';
 
 export const MAX_STOCK_UNITS = 1_000_000_000;
-/** The largest `max_per_buyer`. */
-export const MAX_PER_BUYER_LIMIT = 1_000_000;
 
 /** `max_per_buyer` as both admin routes take it: an integer 1..10^6, or null for no limit. */
 export function MaxPerBuyer(): PropertyDecorator {

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { normalizeMoney } from '../../common/money';
 import { ID_SCHEMA, MONEY_SCHEMA } from '../../http/openapi';
-import { MAX_ID } from '../../http/validation';
+import { MAX_ID, MAX_PER_BUYER_LIMIT } from '../../http/validation';
 import { availableUnits } from '../availability';
 
 export class ProductResponse {
@@ -35,7 +35,7 @@ export class ProductResponse {
   @ApiProperty({
     type: 'integer',
     minimum: 1,
-    maximum: 1000000,
+    maximum: MAX_PER_BUYER_LIMIT,
     nullable: true,
     example: 2,
     description: 'Most units one buyer may take (active holds, pending and paid orders); null: no limit.',
