@@ -12,6 +12,8 @@ import { setUpApiDocs } from './http/openapi';
 import { serveStaticPages } from './live/static-pages';
 import { AppLogger } from './observability/app-logger';
 import { ProductSeeder } from './product/product.seeder';
+import { serveProductReadsDirectly } from './product/product-read.route';
+import { rateLimitsOn } from './http/rate-limit';
 import { observeHttp } from './observability/http-observer';
 import { MetricsService } from './observability/metrics.service';
 import type { DestinationStream } from 'pino';
@@ -54,6 +56,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     },
   );
   configureHttp(app);
+  if (!rateLimitsOn(config)) serveProductReadsDirectly(app);
   observeHttp(app, logger, app.get(MetricsService));
   setUpApiDocs(app);
   serveStaticPages(app);

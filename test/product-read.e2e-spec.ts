@@ -1,0 +1,83 @@
+import { factories } from './factories';
+import { captureLogs, startTestApp, TestApp } from './helpers/test-app';
+
+const DB = 'fs_test_product_read';
+
+/**
+ * GET /api/products/:id is answered by a direct handler (src/product/product-read.route.ts) when
+ * rate limits are off, and by the Nest route (guards, pipes, filter) when they are on. Both
+ * instances here share one database; the second has a read limit no test reaches, so it serves
+ * every read through Nest. Each answer of the direct handler must be the Nest route's.
+ */
+describe('product read: the direct handler answers as the Nest route does', () => {
+  let direct: TestApp;
+  let nest: TestApp;
+  const directLogs = captureLogs();
+  const nestLogs = captureLogs();
+  let productId: number;
+
+  beforeAll(async () => {
+    direct = await startTestApp(DB, { LOG_LEVEL: 'info' }, { logDestination: directLogs.destination });
+    nest = await startTestApp(DB, { LOG_LEVEL: 'info', RATE_LIMIT_READS_PER_MINUTE: '1000000' }, { fresh: false, logDestination: nestLogs.destination });
+    productId = (await factories(direct.dataSource).makeProduct({ stock: 7, price: '12.50', name: 'Direct read' })).id;
+    await direct.dataSource.query('UPDATE products SET max_per_buyer = 2 WHERE id = ?', [productId]);
+  });
+  afterAll(async () => {
+    await direct?.close();
+    await nest?.close();
+  });
+
+  const paths = () => [
+    `/api/products/${productId}`,
+    `/api/products/${productId}?x=1`,
+    `/api/products/${productId + 1000}`,
+    '/api/products/9007199254740991',
+    '/api/products/9007199254740992',
+    '/api/products/99999999999999999999',
+    '/api/products/0',
+    '/api/products/01',
+    '/api/products/-1',
+    '/api/products/1.5',
+    '/api/products/1e3',
+    '/api/products/0x10',
+    '/api/products/%201',
+    '/api/products/abc',
+    '/api/products/%ZZ',
+  ];
+
+  it('gives the same status, headers and body for found, unknown and malformed ids, GET and HEAD', async () => {
+    for (const method of ['get', 'head'] as const) {
+      for (const path of paths()) {
+        const [a, b] = await Promise.all([
+          direct.http()[method](path).set('X-Request-Id', 'same-id'),
+          nest.http()[method](path).set('X-Request-Id', 'same-id'),
+        ]);
+        const label = `${method.toUpperCase()} ${path}`;
+        expect({ label, status: a.status }).toEqual({ label, status: b.status });
+        expect({ label, body: a.body as unknown }).toEqual({ label, body: b.body as unknown });
+        for (const header of ['content-type', 'content-length', 'x-request-id', 'retry-after']) {
+          expect({ label, header, value: a.headers[header] }).toEqual({ label, header, value: b.headers[header] });
+        }
+      }
+    }
+    const found = await direct.http().get(`/api/products/${productId}`).expect(200);
+    expect(found.body).toMatchObject({ id: productId, name: 'Direct read', price: '12.50', stock: 7, available: 7, max_per_buyer: 2 });
+    expect((await direct.http().get('/api/products/01')).body).toMatchObject({ error: 'validation_failed', details: [{ field: 'id' }] });
+    expect((await direct.http().get(`/api/products/${productId + 1000}`)).body).toMatchObject({ error: 'product_not_found' });
+  });
+
+  it('logs and counts each read as the Nest route does', async () => {
+    const before = { direct: directLogs.events('request').length, nest: nestLogs.events('request').length };
+    for (const path of [`/api/products/${productId}`, '/api/products/abc', `/api/products/${productId + 1000}`]) {
+      await direct.http().get(path).set('X-Request-Id', 'logged-read');
+      await nest.http().get(path).set('X-Request-Id', 'logged-read');
+    }
+    const shape = (lines: Array<Record<string, unknown>>) => lines.map(({ method, route, status, request_id }) => ({ method, route, status, request_id }));
+    const directLines = shape(directLogs.events('request').slice(before.direct));
+    expect(directLines).toEqual(shape(nestLogs.events('request').slice(before.nest)));
+    expect(directLines.map((l) => l.status)).toEqual([200, 400, 404]);
+    expect(directLines.every((l) => l.route === '/api/products/:id' && l.request_id === 'logged-read')).toBe(true);
+    const metrics = await direct.http().get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/http_requests_total\{method="GET",route="\/api\/products\/:id",status="404"\} \d+/);
+  });
+});
