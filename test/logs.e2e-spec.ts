@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { factories } from './factories';
 import { captureLogs, startTestApp, TestApp } from './helpers/test-app';
@@ -159,5 +161,35 @@ describe('structured logs: one JSON line per request and per domain event', () =
       await q.close();
     }
     expect(quiet.lines).toEqual([]);
+  });
+});
+
+describe('log lines on stdout (TurnBatchedStdout): written once per turn, none lost, in order', () => {
+  const APP_LOGGER = join(__dirname, '..', 'dist', 'observability', 'app-logger.js');
+
+  /** Runs the built AppLogger in a process of its own: 2,000 lines over two turns, then `end` in the second turn. */
+  function run(end: 'exit' | 'flush-then-exit' | 'return'): { lines: Array<Record<string, unknown>>; status: number | null } {
+    const script = `
+      const { AppLogger } = require(${JSON.stringify(APP_LOGGER)});
+      const log = new AppLogger('info');
+      for (let i = 0; i < 1000; i++) log.log({ msg: 'line', i });
+      setImmediate(() => {
+        for (let i = 1000; i < 2000; i++) log.log({ msg: 'line', i });
+        if (${JSON.stringify(end)} === 'exit') process.exit(0);
+        if (${JSON.stringify(end)} === 'flush-then-exit') log.flush().then(() => process.exit(0));
+      });`;
+    const res = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines = res.stdout
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    return { lines, status: res.status };
+  }
+
+  it.each(['exit', 'flush-then-exit', 'return'] as const)('every line reaches stdout, whole and in order, when the process ends by %s', (end) => {
+    const { lines, status } = run(end);
+    expect(status).toBe(0);
+    expect(lines.map((l) => l.i)).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+    expect(lines.every((l) => l.msg === 'line' && l.level === 'info')).toBe(true);
   });
 });
