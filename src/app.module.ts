@@ -52,8 +52,11 @@ export class AppModule {
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
-        { provide: APP_GUARD, useClass: RouteAuthGuard },
-        ...(limits ? [{ provide: APP_GUARD, useClass: RateLimitGuard }] : []),
+        // The two guards are providers of their own too: the routes answered outside Nest's
+        // router (serveDirectly) call the same instances.
+        RouteAuthGuard,
+        { provide: APP_GUARD, useExisting: RouteAuthGuard },
+        ...(limits ? [RateLimitGuard, { provide: APP_GUARD, useExisting: RateLimitGuard }] : []),
         { provide: APP_GUARD, useClass: JsonBodyGuard },
       ],
     };

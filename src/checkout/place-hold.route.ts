@@ -2,10 +2,12 @@ import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from '../common/all-exceptions.filter';
+import { APP_CONFIG, AppConfig } from '../config/config';
 import { parseCreateHold } from '../hold/dto/create-hold.dto';
 import { clientGone } from '../http/client-gone';
 import { serveDirectly } from '../http/direct-route';
-import { checkJsonBody } from '../http/request-guards';
+import { RateLimitGuard, rateLimitsOn } from '../http/rate-limit';
+import { checkJsonBody, RouteAuthGuard } from '../http/request-guards';
 import { IdempotencyGate } from '../idempotency/idempotency-gate';
 import { PlaceHoldService } from './place-hold.service';
 
@@ -13,12 +15,12 @@ const logger = new Logger('http');
 
 /**
  * POST /api/holds, the route a drop's buyers hit hardest, answered by a plain Fastify handler
- * (serveDirectly) when buyer tokens and rate limits are off: nothing per request then needs
- * Nest's machinery, whose router, guards and pipes made about a fifth of the bytes a hold
- * allocated (README, "The framework's cost").
+ * (serveDirectly): nothing per request needs Nest's machinery, whose router, guards and pipes made
+ * about a fifth of the bytes a hold allocated (README, "The framework's cost").
  *
- * The steps are CheckoutController.placeHold's, in Nest's order: the global guards as they are
- * with BUYER_AUTH=off and no rate limits (route auth: a buyer route's buyer is null; JSON body:
+ * The steps are CheckoutController.placeHold's, in Nest's order, each by the same code: the global
+ * guards (route auth: the buyer from the token, RouteAuthGuard.buyerOf, or null with
+ * BUYER_AUTH=off; the rate limit, RateLimitGuard.admit, when limits are on; the JSON body,
  * `checkJsonBody`), the route's 201 set before the handler runs (a replay sets its own status
  * after), then the same work through the Idempotency-Key gate, sent by Fastify as Nest sends it;
  * every error leaves through the exception filter's `sendError`. The request context (a Fastify
@@ -27,18 +29,34 @@ const logger = new Logger('http');
 export function serveHoldsDirectly(app: NestFastifyApplication): void {
   const gate = app.get(IdempotencyGate);
   const holds = app.get(PlaceHoldService);
-  serveDirectly(app, 'POST', '/api/holds', (req: FastifyRequest, reply: FastifyReply): void => {
+  const auth = app.get(RouteAuthGuard);
+  const limits = rateLimitsOn(app.get<AppConfig>(APP_CONFIG)) ? app.get(RateLimitGuard) : undefined;
+
+  const place = (req: FastifyRequest, reply: FastifyReply): void => {
     try {
       checkJsonBody(req);
     } catch (err) {
       sendError(reply, req, err, logger);
       return;
     }
-    req.buyer = null;
     reply.status(201);
     gate
-      .run('holds', req, reply, (claim) => holds.place(parseCreateHold(req.body), claim, clientGone(req), null))
+      .run('holds', req, reply, (claim) => holds.place(parseCreateHold(req.body), claim, clientGone(req), req.buyer ?? null))
       .then((body) => reply.send(body))
       .catch((err: unknown) => sendError(reply, req, err, logger));
+  };
+
+  serveDirectly(app, 'POST', '/api/holds', (req: FastifyRequest, reply: FastifyReply): void => {
+    try {
+      req.buyer = auth.buyerOf(req);
+    } catch (err) {
+      sendError(reply, req, err, logger);
+      return;
+    }
+    if (!limits) return place(req, reply);
+    limits.admit(req, reply, 'holds', 'holds').then(
+      () => place(req, reply),
+      (err: unknown) => sendError(reply, req, err, logger),
+    );
   });
 }

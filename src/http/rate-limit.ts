@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { ExecutionContext, Inject, Injectable, Logger, SetMetadata } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerModuleOptions, ThrottlerRequest, ThrottlerStorage } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
-import type { FastifyRequest } from 'fastify';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RateLimitedError } from '../common/errors';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { MetricsService } from '../observability/metrics.service';
@@ -129,10 +130,36 @@ export class RateLimitGuard extends ThrottlerGuard {
     });
   }
 
+  /**
+   * The same check for a route answered outside Nest's router (serveDirectly), which names its
+   * limit and Idempotency-Key scope itself: the route's throttler, a stored answer let through
+   * uncounted, then the throttler's own `handleRequest` (the 429 and its metric, a failing Redis
+   * letting the request through) on a context of the request and reply.
+   */
+  async admit(req: FastifyRequest, reply: FastifyReply, name: RateLimitClass, scope: string | undefined): Promise<void> {
+    const throttler = this.throttlers.find((t) => t.name === name);
+    if (!throttler || (await this.hasStoredAnswer(scope, req))) return;
+    await this.handleRequest({
+      context: new ExecutionContextHost([req, reply]),
+      limit: throttler.limit as number,
+      ttl: throttler.ttl as number,
+      blockDuration: throttler.blockDuration as number,
+      throttler,
+      getTracker: this.commonOptions.getTracker!,
+      generateKey: this.commonOptions.generateKey!,
+    });
+  }
+
   /** A request whose Idempotency-Key already has a stored answer: its replay is neither refused nor counted. */
-  protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
-    const scope = this.reflector.get<string | undefined>(IDEMPOTENT_SCOPE, context.getHandler());
-    const key = context.switchToHttp().getRequest<FastifyRequest>().headers['idempotency-key'];
+  protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
+    return this.hasStoredAnswer(
+      this.reflector.get<string | undefined>(IDEMPOTENT_SCOPE, context.getHandler()),
+      context.switchToHttp().getRequest<FastifyRequest>(),
+    );
+  }
+
+  private async hasStoredAnswer(scope: string | undefined, req: FastifyRequest): Promise<boolean> {
+    const key = req.headers['idempotency-key'];
     if (!scope || typeof key !== 'string' || key.length === 0 || key.length > 255) return false;
     return (await this.storedAnswers.find(scope, key).catch(() => undefined)) !== undefined;
   }

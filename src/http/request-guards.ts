@@ -33,18 +33,24 @@ export class RouteAuthGuard implements CanActivate {
     this.buyerTokens = config.buyerJwt ? new BuyerTokenVerifier(config.buyerJwt) : undefined;
   }
 
+  /**
+   * A buyer route's buyer: a verified token's `sub` with BUYER_AUTH=jwt (else 401
+   * BuyerUnauthorizedError), null with BUYER_AUTH=off. Also called by routes answered outside
+   * Nest's router (serveDirectly).
+   */
+  buyerOf(req: FastifyRequest): string | null {
+    if (!this.buyerTokens) return null;
+    const buyer = this.buyerTokens.buyerOf(req.headers.authorization);
+    if (buyer === undefined) throw new BuyerUnauthorizedError();
+    return buyer;
+  }
+
   canActivate(context: ExecutionContext): boolean {
     const auth = this.reflector.getAllAndOverride<RouteAuth | undefined>(ROUTE_AUTH, [context.getHandler(), context.getClass()]);
     if (!auth) return true;
     const req = context.switchToHttp().getRequest<FastifyRequest>();
     if (auth === 'buyer') {
-      if (!this.buyerTokens) {
-        req.buyer = null;
-        return true;
-      }
-      const buyer = this.buyerTokens.buyerOf(req.headers.authorization);
-      if (buyer === undefined) throw new BuyerUnauthorizedError();
-      req.buyer = buyer;
+      req.buyer = this.buyerOf(req);
       return true;
     }
     if (auth === 'webhook_signature') {

@@ -72,11 +72,11 @@ export async function resetDatabase(dbName: string): Promise<void> {
 export async function startTestApp(
   dbName: string,
   env: Record<string, string> = {},
-  options: { fresh?: boolean; seed?: boolean; logDestination?: DestinationStream } = {},
+  options: { fresh?: boolean; seed?: boolean; logDestination?: DestinationStream; directRoutes?: boolean } = {},
 ): Promise<TestApp> {
   if (options.fresh !== false) await resetDatabase(dbName);
   const config = testConfig(dbName, env);
-  const app = await createApp(config, { seed: options.seed ?? false, logDestination: options.logDestination });
+  const app = await createApp(config, { seed: options.seed ?? false, logDestination: options.logDestination, directRoutes: options.directRoutes });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
