@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { ExecutionContext, Inject, Injectable, Logger, SetMetadata } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerModuleOptions, ThrottlerRequest, ThrottlerStorage } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
@@ -180,8 +180,9 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   protected override generateKey(_context: ExecutionContext, tracker: string, name: string): string {
-    // One counter per limit and tracker, whatever the route: holds and orders share theirs.
-    return `rate:${this.config.db.name}:${name}:${createHash('sha256').update(tracker).digest('base64url')}`;
+    // One counter per limit and tracker, whatever the route: holds and orders share theirs. The
+    // one-shot `hash` makes no Hash object per request.
+    return `rate:${this.config.db.name}:${name}:${hash('sha256', tracker, 'base64url')}`;
   }
 
   protected override throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
