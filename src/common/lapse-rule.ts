@@ -1,4 +1,4 @@
-import type { SqlPart } from './sql-part';
+import { partTag, type SqlPart } from './sql-part';
 
 /**
  * A lapse rule in its two forms side by side: a row still stored in its live status (`live`)
@@ -25,15 +25,15 @@ export function lapseRule<S extends string>(live: S) {
      * per-buyer rows are what the per-buyer count takes off (see BuyerLimitService).
      */
     unitsRead: (table: 'holds' | 'orders', productId: number, now: Date, part: number, buyers: string[] = []): SqlPart => {
-      if (!Number.isSafeInteger(part)) throw new TypeError(`a part tag must be an integer, got ${part}`);
+      const tag = partTag(part);
       const where = `WHERE t.product_id = ? AND ${sql('t')}`;
       return buyers.length === 0
         ? {
-            sql: `SELECT ${part} AS part, NULL AS buyer, COALESCE(SUM(t.qty), 0) AS units FROM ${table} t ${where} FOR UPDATE SKIP LOCKED`,
+            sql: `SELECT ${tag} AS part, NULL AS buyer, COALESCE(SUM(t.qty), 0) AS units FROM ${table} t ${where} FOR UPDATE SKIP LOCKED`,
             params: [productId, now],
           }
         : {
-            sql: `SELECT ${part} AS part, IF(t.buyer IN (?), t.buyer, NULL) AS buyer, SUM(t.qty) AS units FROM ${table} t ${where} GROUP BY 2 FOR UPDATE SKIP LOCKED`,
+            sql: `SELECT ${tag} AS part, IF(t.buyer IN (?), t.buyer, NULL) AS buyer, SUM(t.qty) AS units FROM ${table} t ${where} GROUP BY 2 FOR UPDATE SKIP LOCKED`,
             params: [buyers, productId, now],
           };
     },

@@ -6,3 +6,13 @@ export interface SqlPart {
   sql: string;
   params: unknown[];
 }
+
+/**
+ * A part's tag as SQL text: the integer a UNION's rows carry to say which part they come from.
+ * Tags are written into the SQL (a UNION's column needs a literal), so anything but a safe integer
+ * is refused.
+ */
+export function partTag(part: number): string {
+  if (!Number.isSafeInteger(part)) throw new TypeError(`a part tag must be an integer, got ${part}`);
+  return String(part);
+}

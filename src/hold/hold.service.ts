@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import { HoldNotFoundError } from '../common/errors';
-import type { SqlPart } from '../common/sql-part';
+import { partTag, type SqlPart } from '../common/sql-part';
 import { Tx } from '../database/transaction.service';
 import { lapsedHoldSql, lapsedHoldUnitsRead } from './hold-lapse';
 import { Hold } from './hold.entity';
@@ -58,7 +58,7 @@ export class HoldService {
    */
   buyerUnitsRead(productId: number, buyers: string[], part: number): SqlPart {
     return {
-      sql: `SELECT ${Number(part)} AS part, h.buyer, h.qty AS units FROM holds h WHERE h.product_id = ? AND h.buyer IN (?) AND h.status = 'active'`,
+      sql: `SELECT ${partTag(part)} AS part, h.buyer, h.qty AS units FROM holds h WHERE h.product_id = ? AND h.buyer IN (?) AND h.status = 'active'`,
       params: [productId, buyers],
     };
   }

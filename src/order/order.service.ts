@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { OrderNotFoundError } from '../common/errors';
 import { lineTotal } from '../common/money';
-import type { SqlPart } from '../common/sql-part';
+import { partTag, type SqlPart } from '../common/sql-part';
 import { Tx } from '../database/transaction.service';
 import { ListOrdersQuery } from './dto/list-orders.query';
 import { OrderListRow, OrderPage, OrderResponse, orderListItem } from './dto/order.response';
@@ -255,7 +255,7 @@ export class OrderService {
    */
   buyerUnitsRead(productId: number, buyers: string[], part: number): SqlPart {
     return {
-      sql: `SELECT ${Number(part)} AS part, o.buyer, o.qty AS units FROM orders o WHERE o.product_id = ? AND o.buyer IN (?) AND o.status IN ('pending', 'paid')`,
+      sql: `SELECT ${partTag(part)} AS part, o.buyer, o.qty AS units FROM orders o WHERE o.product_id = ? AND o.buyer IN (?) AND o.status IN ('pending', 'paid')`,
       params: [productId, buyers],
     };
   }
