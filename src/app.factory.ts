@@ -14,7 +14,6 @@ import { AppLogger } from './observability/app-logger';
 import { ProductSeeder } from './product/product.seeder';
 import { serveProductReadsDirectly } from './product/product-read.route';
 import { serveHoldsDirectly } from './checkout/place-hold.route';
-import { rateLimitsOn } from './http/rate-limit';
 import { observeHttp } from './observability/http-observer';
 import { MetricsService } from './observability/metrics.service';
 import type { DestinationStream } from 'pino';
@@ -62,10 +61,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     },
   );
   configureHttp(app);
-  // The two hottest routes skip Nest's per-request machinery (the product read when nothing per
-  // request needs it).
+  // The two hottest routes skip Nest's per-request machinery.
   if (options.directRoutes !== false) {
-    if (!rateLimitsOn(config)) serveProductReadsDirectly(app);
+    serveProductReadsDirectly(app);
     serveHoldsDirectly(app);
   }
   observeHttp(app, logger, app.get(MetricsService));

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { directlyServed } from '../src/http/direct-route';
 import { factories } from './factories';
 import { BUYER_SECRET, buyerAuth } from './helpers/buyer-tokens';
 import { captureLogs, startTestApp, TestApp } from './helpers/test-app';
@@ -80,6 +81,11 @@ describe('POST /api/holds: the direct handler answers as the Nest route does (bu
   afterAll(async () => {
     await pair.direct?.close();
     await pair.nest?.close();
+  });
+
+  it('is served directly by a service started as usual; `directRoutes: false` leaves the Nest route', () => {
+    expect(directlyServed(pair.direct.app)).toContain('POST /api/holds');
+    expect(directlyServed(pair.nest.app)).toEqual([]);
   });
 
   it('gives the same status, headers and body for holds granted and refused, and bodies of every kind', async () => {

@@ -1,13 +1,16 @@
+import { directlyServed } from '../src/http/direct-route';
 import { factories } from './factories';
-import { captureLogs, startTestApp, TestApp } from './helpers/test-app';
+import Redis from 'ioredis';
+import { captureLogs, startTestApp, TestApp, testDbName } from './helpers/test-app';
 
 const DB = 'fs_test_product_read';
+const DB_LIMITS = 'fs_test_product_read_limits';
 
 /**
- * GET /api/products/:id is answered by a direct handler (src/product/product-read.route.ts) when
- * rate limits are off, and by the Nest route (guards, pipes, filter) when they are on. Both
- * instances here share one database; the second has a read limit no test reaches, so it serves
- * every read through Nest. Each answer of the direct handler must be the Nest route's.
+ * GET /api/products/:id is answered by a direct handler (src/product/product-read.route.ts). Both
+ * instances here share one database; the second is started with `directRoutes: false`, so it
+ * serves every read through the Nest route (guards, pipes, filter). Each answer of the direct
+ * handler must be the Nest route's, with rate limits off and on.
  */
 describe('product read: the direct handler answers as the Nest route does', () => {
   let direct: TestApp;
@@ -18,7 +21,7 @@ describe('product read: the direct handler answers as the Nest route does', () =
 
   beforeAll(async () => {
     direct = await startTestApp(DB, { LOG_LEVEL: 'info' }, { logDestination: directLogs.destination });
-    nest = await startTestApp(DB, { LOG_LEVEL: 'info', RATE_LIMIT_READS_PER_MINUTE: '1000000' }, { fresh: false, logDestination: nestLogs.destination });
+    nest = await startTestApp(DB, { LOG_LEVEL: 'info' }, { fresh: false, logDestination: nestLogs.destination, directRoutes: false });
     productId = (await factories(direct.dataSource).makeProduct({ stock: 7, price: '12.50', name: 'Direct read' })).id;
     await direct.dataSource.query('UPDATE products SET max_per_buyer = 2 WHERE id = ?', [productId]);
   });
@@ -44,6 +47,11 @@ describe('product read: the direct handler answers as the Nest route does', () =
     '/api/products/abc',
     '/api/products/%ZZ',
   ];
+
+  it('is served directly by a service started as usual; `directRoutes: false` leaves the Nest route', () => {
+    expect(directlyServed(direct.app)).toContain('GET /api/products/:id');
+    expect(directlyServed(nest.app)).toEqual([]);
+  });
 
   it('gives the same status, headers and body for found, unknown and malformed ids, GET and HEAD', async () => {
     for (const method of ['get', 'head'] as const) {
@@ -79,5 +87,55 @@ describe('product read: the direct handler answers as the Nest route does', () =
     expect(directLines.every((l) => l.route === '/api/products/:id' && l.request_id === 'logged-read')).toBe(true);
     const metrics = await direct.http().get('/metrics').expect(200);
     expect(metrics.text).toMatch(/http_requests_total\{method="GET",route="\/api\/products\/:id",status="404"\} \d+/);
+  });
+});
+
+describe('product read: the direct handler answers as the Nest route does with rate limits on', () => {
+  let direct: TestApp;
+  let nest: TestApp;
+  let productId: number;
+  // Two clients of their own addresses (TRUST_PROXY reads them): the instances share the counters.
+  const address = { direct: '198.51.100.1', nest: '198.51.100.2' };
+  const env = { REDIS_URL: 'redis://127.0.0.1:6379', TRUST_PROXY: 'true', RATE_LIMIT_READS_PER_MINUTE: '3' };
+
+  beforeAll(async () => {
+    // Counters of an earlier run of this file (a window lasts a minute) would be counted: they go first.
+    const redis = new Redis(env.REDIS_URL);
+    try {
+      const keys = await redis.keys(`*rate:${testDbName(DB_LIMITS)}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+    } finally {
+      redis.disconnect();
+    }
+    direct = await startTestApp(DB_LIMITS, env);
+    nest = await startTestApp(DB_LIMITS, env, { fresh: false, directRoutes: false });
+    productId = (await factories(direct.dataSource).makeProduct({ stock: 7, name: 'Limited read' })).id;
+  });
+  afterAll(async () => {
+    await direct?.close();
+    await nest?.close();
+  });
+
+  it('counts found, unknown and malformed reads alike and refuses past the limit with the same 429, Retry-After and metric', async () => {
+    const statuses: number[] = [];
+    for (const path of [
+      `/api/products/${productId}`,
+      '/api/products/abc',
+      `/api/products/${productId + 1000}`,
+      `/api/products/${productId}`,
+      '/api/products/abc',
+    ]) {
+      const a = await direct.http().get(path).set('X-Forwarded-For', address.direct).set('X-Request-Id', 'limited');
+      const b = await nest.http().get(path).set('X-Forwarded-For', address.nest).set('X-Request-Id', 'limited');
+      expect({ path, status: a.status, body: a.body as unknown }).toEqual({ path, status: b.status, body: b.body as unknown });
+      for (const header of ['content-type', 'x-request-id', 'retry-after']) {
+        expect({ path, header, value: a.headers[header] }).toEqual({ path, header, value: b.headers[header] });
+      }
+      statuses.push(a.status);
+    }
+    expect(statuses).toEqual([200, 400, 404, 429, 429]);
+    for (const app of [direct, nest]) {
+      expect((await app.http().get('/metrics')).text).toMatch(/rate_limited_total\{route="\/api\/products\/:id"\} 2\b/);
+    }
   });
 });

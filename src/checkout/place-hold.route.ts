@@ -46,7 +46,7 @@ export function serveHoldsDirectly(app: NestFastifyApplication): void {
       .catch((err: unknown) => sendError(reply, req, err, logger));
   };
 
-  serveDirectly(app, 'POST', '/api/holds', (req: FastifyRequest, reply: FastifyReply): void => {
+  serveDirectly(app, 'POST', '/api/holds', function placeHoldDirectly(req: FastifyRequest, reply: FastifyReply): void {
     try {
       req.buyer = auth.buyerOf(req);
     } catch (err) {

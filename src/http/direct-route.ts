@@ -26,8 +26,16 @@ export function serveDirectly<R extends FastifyRequest>(
     if (route.url !== url || route.method !== method) return;
     route.handler = handler as unknown as RouteHandlerMethod;
     served = true;
+    servedRoutes.set(fastify, [...(servedRoutes.get(fastify) ?? []), `${method} ${url}`]);
   });
   fastify.addHook('onReady', (done) => {
     done(served ? undefined : new Error(`${method} ${url} was not found, so it cannot be served directly`));
   });
+}
+
+const servedRoutes = new WeakMap<object, string[]>();
+
+/** The routes of `app` whose handler `serveDirectly` swapped, as "METHOD url" (the tests check which are). */
+export function directlyServed(app: NestFastifyApplication): string[] {
+  return [...(servedRoutes.get(app.getHttpAdapter().getInstance()) ?? [])];
 }

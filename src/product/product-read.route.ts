@@ -2,7 +2,9 @@ import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from '../common/all-exceptions.filter';
+import { APP_CONFIG, AppConfig } from '../config/config';
 import { serveDirectly } from '../http/direct-route';
+import { RateLimitGuard, rateLimitsOn } from '../http/rate-limit';
 import { parseId } from '../http/validation';
 import { ProductCacheService } from './cache/product-cache.service';
 
@@ -11,19 +13,21 @@ const logger = new Logger('http');
 /**
  * GET /api/products/:id, the route a drop's storefront polls hardest, answered straight from the
  * availability cache (serveDirectly) rather than through Nest's per-request machinery: an execution
- * context, the global guards (route auth and JSON body; the rate limits' is not installed), which
- * all let this route through, the global pipe and the id pipe, the response controller. That
+ * context, the global guards (route auth and JSON body, which let this route through, and the rate
+ * limit when limits are on), the global pipe and the id pipe, the response controller. That
  * machinery was about 4 µs of the 27 µs of CPU a cached read cost (README, "The framework's cost").
  *
- * The answer is the controller's, step for step: the id is parsed by the id pipe's own `parseId`,
- * the body is what `ProductController.findOne` returns (`ProductCacheService.product`), sent by
- * Fastify as Nest sends it, and every error leaves through the exception filter's `sendError`.
- * Not for a service with rate limits on: there a read must pass RateLimitGuard, so the Nest
- * handler stays. test/product-read.e2e-spec.ts holds the two to the same answers.
+ * The answer is the controller's, step for step: with rate limits on, the guard's own check first
+ * (RateLimitGuard.admit, the `reads` limit: 429 and its metric, a failing Redis letting through);
+ * the id parsed by the id pipe's own `parseId`; the body what `ProductController.findOne` returns
+ * (`ProductCacheService.product`), sent by Fastify as Nest sends it; every error through the
+ * exception filter's `sendError`. test/product-read.e2e-spec.ts holds the two to the same answers.
  */
 export function serveProductReadsDirectly(app: NestFastifyApplication): void {
   const cache = app.get(ProductCacheService);
-  serveDirectly(app, 'GET', '/api/products/:id', (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): void => {
+  const limits = rateLimitsOn(app.get<AppConfig>(APP_CONFIG)) ? app.get(RateLimitGuard) : undefined;
+
+  const read = (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): void => {
     let id: number;
     try {
       id = parseId(req.params.id, 'id');
@@ -35,5 +39,13 @@ export function serveProductReadsDirectly(app: NestFastifyApplication): void {
       .product(id)
       .then((product) => reply.send(product))
       .catch((err: unknown) => sendError(reply, req, err, logger));
+  };
+
+  serveDirectly(app, 'GET', '/api/products/:id', function readProductDirectly(req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): void {
+    if (!limits) return read(req, reply);
+    limits.admit(req, reply, 'reads', undefined).then(
+      () => read(req, reply),
+      (err: unknown) => sendError(reply, req, err, logger),
+    );
   });
 }
