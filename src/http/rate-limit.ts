@@ -1,6 +1,6 @@
 import { createHash, hash } from 'node:crypto';
 import { ExecutionContext, Inject, Injectable, Logger, SetMetadata } from '@nestjs/common';
-import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerModuleOptions, ThrottlerRequest, ThrottlerStorage } from '@nestjs/throttler';
+import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerModuleOptions, ThrottlerOptions, ThrottlerRequest, ThrottlerStorage } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -119,15 +119,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     const name = routeLimit(context);
     const throttler = name && this.throttlers.find((t) => t.name === name);
     if (!throttler || (await this.shouldSkip(context))) return true;
-    return this.handleRequest({
-      context,
-      limit: throttler.limit as number,
-      ttl: throttler.ttl as number,
-      blockDuration: throttler.blockDuration as number,
-      throttler,
-      getTracker: this.commonOptions.getTracker!,
-      generateKey: this.commonOptions.generateKey!,
-    });
+    return this.count(context, throttler);
   }
 
   /**
@@ -139,8 +131,13 @@ export class RateLimitGuard extends ThrottlerGuard {
   async admit(req: FastifyRequest, reply: FastifyReply, name: RateLimitClass, scope: string | undefined): Promise<void> {
     const throttler = this.throttlers.find((t) => t.name === name);
     if (!throttler || (await this.hasStoredAnswer(scope, req))) return;
-    await this.handleRequest({
-      context: new ExecutionContextHost([req, reply]),
+    await this.count(new ExecutionContextHost([req, reply]), throttler);
+  }
+
+  /** The throttler's own `handleRequest` for one limit: the count, and the 429 past it. */
+  private count(context: ExecutionContext, throttler: ThrottlerOptions): Promise<boolean> {
+    return this.handleRequest({
+      context,
       limit: throttler.limit as number,
       ttl: throttler.ttl as number,
       blockDuration: throttler.blockDuration as number,
