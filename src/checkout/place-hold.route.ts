@@ -2,13 +2,13 @@ import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from '../common/all-exceptions.filter';
-import { APP_CONFIG, AppConfig } from '../config/config';
 import { parseCreateHold } from '../hold/dto/create-hold.dto';
 import { clientGone } from '../http/client-gone';
 import { serveDirectly } from '../http/direct-route';
-import { RateLimitGuard, rateLimitsOn } from '../http/rate-limit';
+import { behindRateLimit, routeDeclarations } from '../http/rate-limit';
 import { checkJsonBody, RouteAuthGuard } from '../http/request-guards';
 import { IdempotencyGate } from '../idempotency/idempotency-gate';
+import { CheckoutController } from './checkout.controller';
 import { PlaceHoldService } from './place-hold.service';
 
 const logger = new Logger('http');
@@ -20,19 +20,22 @@ const logger = new Logger('http');
  *
  * The steps are CheckoutController.placeHold's, in Nest's order, each by the same code: the global
  * guards (route auth: the buyer from the token, RouteAuthGuard.buyerOf, or null with
- * BUYER_AUTH=off; the rate limit, RateLimitGuard.admit, when limits are on; the JSON body,
- * `checkJsonBody`), the route's 201 set before the handler runs (a replay sets its own status
- * after), then the same work through the Idempotency-Key gate, sent by Fastify as Nest sends it;
- * every error leaves through the exception filter's `sendError`. The request context (a Fastify
- * preHandler) is unchanged. test/place-hold-route.e2e-spec.ts holds the two to the same answers.
+ * BUYER_AUTH=off; the rate limit `placeHold` declares, behindRateLimit, when limits are on; the
+ * JSON body, `checkJsonBody`), the route's 201 set before the handler runs (a replay sets its own
+ * status after), then the same work through the Idempotency-Key gate under the scope `placeHold`
+ * declares, sent by Fastify as Nest sends it; every error leaves through the exception filter's
+ * `sendError`. The request context (a Fastify preHandler) is unchanged.
+ * test/place-hold-route.e2e-spec.ts holds the two to the same answers.
  */
 export function serveHoldsDirectly(app: NestFastifyApplication): void {
   const gate = app.get(IdempotencyGate);
   const holds = app.get(PlaceHoldService);
   const auth = app.get(RouteAuthGuard);
-  const limits = rateLimitsOn(app.get<AppConfig>(APP_CONFIG)) ? app.get(RateLimitGuard) : undefined;
+  const route = routeDeclarations(CheckoutController, 'placeHold');
+  const scope = route.scope;
+  if (!scope) throw new Error('CheckoutController.placeHold declares no Idempotency-Key scope (@IdempotentScope)');
 
-  const place = (req: FastifyRequest, reply: FastifyReply): void => {
+  const place = behindRateLimit(app, route, (req: FastifyRequest, reply: FastifyReply): void => {
     try {
       checkJsonBody(req);
     } catch (err) {
@@ -41,10 +44,10 @@ export function serveHoldsDirectly(app: NestFastifyApplication): void {
     }
     reply.status(201);
     gate
-      .run('holds', req, reply, (claim) => holds.place(parseCreateHold(req.body), claim, clientGone(req), req.buyer ?? null))
+      .run(scope, req, reply, (claim) => holds.place(parseCreateHold(req.body), claim, clientGone(req), req.buyer ?? null))
       .then((body) => reply.send(body))
       .catch((err: unknown) => sendError(reply, req, err, logger));
-  };
+  });
 
   serveDirectly(app, 'POST', '/api/holds', function placeHoldDirectly(req: FastifyRequest, reply: FastifyReply): void {
     try {
@@ -53,10 +56,6 @@ export function serveHoldsDirectly(app: NestFastifyApplication): void {
       sendError(reply, req, err, logger);
       return;
     }
-    if (!limits) return place(req, reply);
-    limits.admit(req, reply, 'holds', 'holds').then(
-      () => place(req, reply),
-      (err: unknown) => sendError(reply, req, err, logger),
-    );
+    place(req, reply);
   });
 }

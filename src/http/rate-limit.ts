@@ -1,9 +1,10 @@
 import { createHash, hash } from 'node:crypto';
-import { ExecutionContext, Inject, Injectable, Logger, SetMetadata } from '@nestjs/common';
-import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerModuleOptions, ThrottlerOptions, ThrottlerRequest, ThrottlerStorage } from '@nestjs/throttler';
+import { ExecutionContext, INestApplicationContext, Inject, Injectable, Logger, SetMetadata, Type } from '@nestjs/common';
+import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerModuleOptions, ThrottlerRequest, ThrottlerStorage } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sendError } from '../common/all-exceptions.filter';
 import { RateLimitedError } from '../common/errors';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { MetricsService } from '../observability/metrics.service';
@@ -25,9 +26,23 @@ export type RateLimitClass = 'holds' | 'reads';
 const RATE_LIMIT_CLASS = 'rate_limit_class';
 const WINDOW_MS = 60_000;
 
-/** The limit a route counts against (its `@RateLimited`), or undefined: read with reflect-metadata, as SetMetadata stored it. */
-function routeLimit(context: ExecutionContext): RateLimitClass | undefined {
-  return Reflect.getMetadata(RATE_LIMIT_CLASS, context.getHandler()) as RateLimitClass | undefined;
+/** What a route handler declares: the limit it counts against (`@RateLimited`) and its Idempotency-Key scope (`@IdempotentScope`). */
+export interface RouteDeclarations {
+  limit?: RateLimitClass;
+  scope?: string;
+}
+
+/** A handler's declarations, each undefined when not declared: read with reflect-metadata, as SetMetadata stored them. */
+function declarationsOf(handler: object): RouteDeclarations {
+  return {
+    limit: Reflect.getMetadata(RATE_LIMIT_CLASS, handler) as RateLimitClass | undefined,
+    scope: Reflect.getMetadata(IDEMPOTENT_SCOPE, handler) as string | undefined,
+  };
+}
+
+/** The declarations of a controller's route handler `method`, as the guard reads them on the Nest route. */
+export function routeDeclarations<T>(controller: Type<T>, method: keyof T & string): RouteDeclarations {
+  return declarationsOf((controller.prototype as T)[method] as object);
 }
 
 /** The route counts against RATE_LIMIT_HOLDS_PER_MINUTE or RATE_LIMIT_READS_PER_MINUTE; routes without it are never limited. */
@@ -115,27 +130,27 @@ export class RateLimitGuard extends ThrottlerGuard {
    * overrides for every throttler (ten metadata reads and three awaited resolutions a request,
    * none of which this service uses) are left out.
    */
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const name = routeLimit(context);
-    const throttler = name && this.throttlers.find((t) => t.name === name);
-    if (!throttler || (await this.shouldSkip(context))) return true;
-    return this.count(context, throttler);
+  override canActivate(context: ExecutionContext): Promise<boolean> {
+    return this.check(declarationsOf(context.getHandler()), context);
   }
 
   /**
-   * The same check for a route answered outside Nest's router (serveDirectly), which names its
-   * limit and Idempotency-Key scope itself: the route's throttler, a stored answer let through
-   * uncounted, then the throttler's own `handleRequest` (the 429 and its metric, a failing Redis
-   * letting the request through) on a context of the request and reply.
+   * The same check for a route answered outside Nest's router (serveDirectly), by the declarations
+   * of the Nest handler it stands in for (routeDeclarations). Resolves when the request may go on;
+   * rejects with RateLimitedError (429) past the limit.
    */
-  async admit(req: FastifyRequest, reply: FastifyReply, name: RateLimitClass, scope: string | undefined): Promise<void> {
-    const throttler = this.throttlers.find((t) => t.name === name);
-    if (!throttler || (await this.hasStoredAnswer(scope, req))) return;
-    await this.count(new ExecutionContextHost([req, reply]), throttler);
+  async admit(req: FastifyRequest, reply: FastifyReply, route: RouteDeclarations): Promise<void> {
+    await this.check(route, new ExecutionContextHost([req, reply]));
   }
 
-  /** The throttler's own `handleRequest` for one limit: the count, and the 429 past it. */
-  private count(context: ExecutionContext, throttler: ThrottlerOptions): Promise<boolean> {
+  /**
+   * The route's throttler, a stored Idempotency-Key answer let through uncounted, then the
+   * throttler's own `handleRequest` (the 429 and its metric, a failing Redis letting the request
+   * through).
+   */
+  private async check({ limit, scope }: RouteDeclarations, context: ExecutionContext): Promise<boolean> {
+    const throttler = limit && this.throttlers.find((t) => t.name === limit);
+    if (!throttler || (await this.hasStoredAnswer(scope, context.switchToHttp().getRequest<FastifyRequest>()))) return true;
     return this.handleRequest({
       context,
       limit: throttler.limit as number,
@@ -148,13 +163,6 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   /** A request whose Idempotency-Key already has a stored answer: its replay is neither refused nor counted. */
-  protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
-    return this.hasStoredAnswer(
-      this.reflector.get<string | undefined>(IDEMPOTENT_SCOPE, context.getHandler()),
-      context.switchToHttp().getRequest<FastifyRequest>(),
-    );
-  }
-
   private async hasStoredAnswer(scope: string | undefined, req: FastifyRequest): Promise<boolean> {
     const key = req.headers['idempotency-key'];
     if (!scope || typeof key !== 'string' || key.length === 0 || key.length > 255) return false;
@@ -187,4 +195,27 @@ export class RateLimitGuard extends ThrottlerGuard {
     this.metrics.rateLimited(req.routeOptions.url ?? 'unmatched');
     throw new RateLimitedError(detail.timeToBlockExpire);
   }
+}
+
+const logger = new Logger('http');
+
+/**
+ * A directly served route's handler (serveDirectly) behind the route's rate limit: with limits on,
+ * RateLimitGuard.admit first, by `route`, the declarations of the Nest handler the route stands in
+ * for (routeDeclarations), and a refusal (429) sent through the exception filter's `sendError`;
+ * with limits off, `handler` itself.
+ */
+export function behindRateLimit<R extends FastifyRequest>(
+  app: INestApplicationContext,
+  route: RouteDeclarations,
+  handler: (req: R, reply: FastifyReply) => void,
+): (req: R, reply: FastifyReply) => void {
+  if (!rateLimitsOn(app.get<AppConfig>(APP_CONFIG))) return handler;
+  const guard = app.get(RateLimitGuard);
+  return (req, reply) => {
+    guard.admit(req, reply, route).then(
+      () => handler(req, reply),
+      (err: unknown) => sendError(reply, req, err, logger),
+    );
+  };
 }
