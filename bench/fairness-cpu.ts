@@ -11,17 +11,14 @@
  */
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { sign } from 'jsonwebtoken';
-import { holdLoad } from './fairness';
+import { BUYERS, buyerTokens, FAIRNESS_ENV, FAIRNESS_SECRET, holdLoad, limitPerBuyer } from './fairness';
 import { connectDb, createProduct, dropDatabase, startService } from './service';
 
-const SECRET = 'bench-buyer-secret-0123456789abcdef';
-const BUYERS = 50_000;
 const REQUESTS = Number(process.env.FAIRNESS_CPU_REQUESTS ?? 20_000);
 const ROUNDS = Number(process.env.FAIRNESS_CPU_ROUNDS ?? 3);
 const DATABASE = process.env.BENCH_DB_NAME ?? 'flash_sale_fairness_cpu';
-const REDIS = { REDIS_URL: 'redis://127.0.0.1:6379' };
-const JWT = { BUYER_AUTH: 'jwt', BUYER_JWT_SECRET: SECRET };
+const REDIS = FAIRNESS_ENV.off;
+const JWT = { BUYER_AUTH: 'jwt', BUYER_JWT_SECRET: FAIRNESS_SECRET };
 const RATE = { RATE_LIMIT_HOLDS_PER_MINUTE: '60', RATE_LIMIT_READS_PER_MINUTE: '1200' };
 const VARIANTS: Record<string, Record<string, string>> = {
   off: REDIS,
@@ -71,7 +68,7 @@ async function one(name: string, auth: string[]): Promise<{ service: number; db:
   const others = { db: pidOf('mariadbd'), redis: pidOf('redis-server') };
   try {
     const productId = await createProduct(db, 'Fairness CPU hot product', 1_000_000_000);
-    if (!NO_LIMIT.has(label)) await db.query('UPDATE products SET max_per_buyer = 10 WHERE id = ?', [productId]);
+    if (!NO_LIMIT.has(label)) await limitPerBuyer(db, productId);
     await holdLoad(service.url, productId, auth, BUYERS / 2, { connections: 64, amount: 5_000 });
     const before = { service: cpuMicros(service.pid), db: others.db ? cpuMicros(others.db) : 0, redis: others.redis ? cpuMicros(others.redis) : 0 };
     const result = await holdLoad(service.url, productId, auth, 0, { connections: 64, amount: REQUESTS });
@@ -91,8 +88,7 @@ async function one(name: string, auth: string[]): Promise<{ service: number; db:
 
 async function main(): Promise<void> {
   const labels = (process.env.FAIRNESS_CPU_VARIANTS ?? 'off,on').split(',');
-  const run = Date.now().toString(36);
-  const auth = Array.from({ length: BUYERS }, (_, i) => `Bearer ${sign({ sub: `cpu-${run}-${i}` }, SECRET, { algorithm: 'HS256', expiresIn: 3600 })}`);
+  const auth = buyerTokens('cpu');
   const all = new Map<string, Array<Awaited<ReturnType<typeof one>>>>(labels.map((l) => [l, []]));
   for (let round = 0; round < ROUNDS; round++) {
     for (const label of round % 2 === 0 ? labels : [...labels].reverse()) {

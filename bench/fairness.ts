@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import { sign } from 'jsonwebtoken';
+import type { Connection } from 'mysql2/promise';
 import { connectDb, createProduct, dropDatabase, startService } from './service';
 import { Check, Figures } from './scenarios';
 
@@ -13,9 +14,24 @@ import { Check, Figures } from './scenarios';
  * under the row lock), not refusals; the check below fails if any request was refused. The "off"
  * run sends the same headers (ignored), so both move the same bytes.
  */
-const SECRET = 'bench-buyer-secret-0123456789abcdef';
-const BUYERS = 50_000;
+/** The HS256 secret of the bench's buyer tokens (BUYER_JWT_SECRET of the "on" runs). */
+export const FAIRNESS_SECRET = 'bench-buyer-secret-0123456789abcdef';
+/** Virtual buyers, one token each, cycled through request by request. */
+export const BUYERS = 50_000;
 const MAX_PER_BUYER = 10;
+
+/** The service's environment with fairness off and on (REDIS_URL in both). */
+export const FAIRNESS_ENV: Record<'off' | 'on', Record<string, string>> = {
+  off: { REDIS_URL: 'redis://127.0.0.1:6379' },
+  on: {
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    BUYER_AUTH: 'jwt',
+    BUYER_JWT_SECRET: FAIRNESS_SECRET,
+    // BENCH_FAIRNESS_RATE=0 leaves the rate limits off, to tell their cost from the rest.
+    RATE_LIMIT_HOLDS_PER_MINUTE: process.env.BENCH_FAIRNESS_RATE === '0' ? '0' : '60',
+    RATE_LIMIT_READS_PER_MINUTE: process.env.BENCH_FAIRNESS_RATE === '0' ? '0' : '1200',
+  },
+};
 
 interface Variant {
   label: 'off' | 'on';
@@ -23,23 +39,19 @@ interface Variant {
 }
 
 const VARIANTS: Variant[] = [
-  { label: 'off', env: { REDIS_URL: 'redis://127.0.0.1:6379' } },
-  {
-    label: 'on',
-    env: {
-      REDIS_URL: 'redis://127.0.0.1:6379',
-      BUYER_AUTH: 'jwt',
-      BUYER_JWT_SECRET: SECRET,
-      // BENCH_FAIRNESS_RATE=0 leaves the rate limits off, to tell their cost from the rest.
-      RATE_LIMIT_HOLDS_PER_MINUTE: process.env.BENCH_FAIRNESS_RATE === '0' ? '0' : '60',
-      RATE_LIMIT_READS_PER_MINUTE: process.env.BENCH_FAIRNESS_RATE === '0' ? '0' : '1200',
-    },
-  },
+  { label: 'off', env: FAIRNESS_ENV.off },
+  { label: 'on', env: FAIRNESS_ENV.on },
 ];
 
-function tokens(): string[] {
+/** `Authorization` values of BUYERS buyers (subjects `<prefix>-<run>-<i>`), valid for an hour. */
+export function buyerTokens(prefix = 'bench'): string[] {
   const run = Date.now().toString(36);
-  return Array.from({ length: BUYERS }, (_, i) => `Bearer ${sign({ sub: `bench-${run}-${i}` }, SECRET, { algorithm: 'HS256', expiresIn: 3600 })}`);
+  return Array.from({ length: BUYERS }, (_, i) => `Bearer ${sign({ sub: `${prefix}-${run}-${i}` }, FAIRNESS_SECRET, { algorithm: 'HS256', expiresIn: 3600 })}`);
+}
+
+/** Puts the bench's per-buyer limit on these products (never reached: every request is another buyer's). */
+export async function limitPerBuyer(db: Connection, ...productIds: number[]): Promise<void> {
+  await db.query('UPDATE products SET max_per_buyer = ? WHERE id IN (?)', [MAX_PER_BUYER, productIds]);
 }
 
 function median(values: number[]): number {
@@ -86,7 +98,7 @@ async function runVariant(database: string, variant: Variant, connections: numbe
   try {
     const warmUp = await createProduct(db, 'Fairness warm-up', 1_000_000_000);
     const productId = await createProduct(db, 'Fairness hot product', 1_000_000_000);
-    await db.query('UPDATE products SET max_per_buyer = ? WHERE id IN (?, ?)', [MAX_PER_BUYER, warmUp, productId]);
+    await limitPerBuyer(db, warmUp, productId);
     await holdLoad(service.url, warmUp, auth, BUYERS / 2, { connections, duration: 2 });
     return await holdLoad(service.url, productId, auth, 0, { connections, duration });
   } finally {
@@ -100,7 +112,7 @@ async function runVariant(database: string, variant: Variant, connections: numbe
  * each at `connections`, reporting the median holds/s of each and the cost of fairness.
  */
 export async function fairnessPair(database: string, connections: number, duration: number, rounds: number): Promise<Figures[]> {
-  const auth = tokens();
+  const auth = buyerTokens();
   const results = new Map<string, autocannon.Result[]>(VARIANTS.map((v) => [v.label, []]));
   for (let i = 0; i < rounds; i++) {
     for (const variant of i % 2 === 0 ? VARIANTS : [...VARIANTS].reverse()) {

@@ -11,8 +11,9 @@
  * (an earlier commit built in a worktree): before and after, from one command. BENCH_STAMPEDE=0
  * leaves out (d), the stampede (20,000 holds, a third of the clients giving up and retrying).
  *
- * (e) The cost of fairness (bench/fairness.ts): hot-product holds at 64 connections with buyer
- * tokens, a per-buyer limit and the recommended rate limits on, against the same with them off,
+ * (e) The cost of fairness (bench/fairness.ts): hot-product holds at 64 connections
+ * (BENCH_FAIRNESS_CONNECTIONS) with buyer tokens, a per-buyer limit and the recommended rate
+ * limits on, against the same with them off,
  * BENCH_FAIRNESS_ROUNDS (default 3) rounds alternating off/on on fresh services, medians side by
  * side. BENCH_FAIRNESS=0 leaves it out; BENCH_SETS=0 leaves out (a)–(d) and runs only (e).
  *
@@ -179,7 +180,7 @@ async function main(): Promise<void> {
     }
   }
   if (process.env.BENCH_FAIRNESS !== '0') {
-    const pair = await fairnessPair(DATABASE, 64, DURATION, Number(process.env.BENCH_FAIRNESS_ROUNDS ?? 3));
+    const pair = await fairnessPair(DATABASE, Number(process.env.BENCH_FAIRNESS_CONNECTIONS ?? 64), DURATION, Number(process.env.BENCH_FAIRNESS_ROUNDS ?? 3));
     // Already medians of its own rounds: the same figures in every run of this build's set.
     for (const set of runs.get(variants[0])!) set.push(...pair);
   }
