@@ -13,9 +13,9 @@
  *
  * (e) The cost of fairness (bench/fairness.ts): hot-product holds at 64 connections
  * (BENCH_FAIRNESS_CONNECTIONS) with buyer tokens, a per-buyer limit and the recommended rate
- * limits on, against the same with them off,
- * BENCH_FAIRNESS_ROUNDS (default 3) rounds alternating off/on on fresh services, medians side by
- * side. BENCH_FAIRNESS=0 leaves it out; BENCH_SETS=0 leaves out (a)–(d) and runs only (e).
+ * limits on, against the same with them off, BENCH_FAIRNESS_ROUNDS (default 3) rounds alternating
+ * off/on on fresh services, medians side by side. BENCH_FAIRNESS=0 leaves it out; BENCH_SETS=0
+ * leaves out (a)–(d) and runs only (e).
  *
  * (f) The framework's cost: every build above runs beside the lean reference server that
  * BENCH_LEAN_LIMIT names (see lean-pair.ts), in interleaved windows of

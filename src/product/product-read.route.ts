@@ -19,10 +19,10 @@ const logger = new Logger('http');
  *
  * The answer is the controller's, step for step: with rate limits on, the guard's own check first
  * (behindRateLimit, the limit `findOne` declares: 429 and its metric, a failing Redis letting
- * through);
- * the id parsed by the id pipe's own `parseId`; the body what `ProductController.findOne` returns
- * (`ProductCacheService.product`), sent by Fastify as Nest sends it; every error through the
- * exception filter's `sendError`. test/product-read.e2e-spec.ts holds the two to the same answers.
+ * through); the id parsed by the id pipe's own `parseId`; the body what `ProductController.findOne`
+ * returns (`ProductCacheService.product`), sent by Fastify as Nest sends it; every error through
+ * the exception filter's `sendError`. test/product-read.e2e-spec.ts holds the two to the same
+ * answers.
  */
 export function serveProductReadsDirectly(app: NestFastifyApplication): void {
   const cache = app.get(ProductCacheService);
