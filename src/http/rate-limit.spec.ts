@@ -1,5 +1,26 @@
+import 'reflect-metadata';
 import Redis from 'ioredis';
-import { ScriptedRedisThrottlerStorage } from './rate-limit';
+import { IdempotentScope } from '../idempotency/idempotency-gate';
+import { RateLimited, routeDeclarations, ScriptedRedisThrottlerStorage } from './rate-limit';
+
+class RoutesController {
+  @RateLimited('holds')
+  @IdempotentScope('holds')
+  place(): void {}
+
+  @RateLimited('reads')
+  read(): void {}
+
+  open(): void {}
+}
+
+describe('routeDeclarations', () => {
+  it("reads a route handler's limit and Idempotency-Key scope, each undefined when not declared", () => {
+    expect(routeDeclarations(RoutesController, 'place')).toEqual({ limit: 'holds', scope: 'holds' });
+    expect(routeDeclarations(RoutesController, 'read')).toEqual({ limit: 'reads', scope: undefined });
+    expect(routeDeclarations(RoutesController, 'open')).toEqual({ limit: undefined, scope: undefined });
+  });
+});
 
 describe('ScriptedRedisThrottlerStorage', () => {
   const redis = new Redis({ lazyConnect: true });
