@@ -1,7 +1,8 @@
-import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, INestApplicationContext, Inject, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sendError } from '../common/all-exceptions.filter';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import {
   AdminDisabledError,
@@ -35,10 +36,9 @@ export class RouteAuthGuard implements CanActivate {
 
   /**
    * A buyer route's buyer: a verified token's `sub` with BUYER_AUTH=jwt (else 401
-   * BuyerUnauthorizedError), null with BUYER_AUTH=off. Also called by routes answered outside
-   * Nest's router (serveDirectly).
+   * BuyerUnauthorizedError), null with BUYER_AUTH=off.
    */
-  buyerOf(req: FastifyRequest): string | null {
+  private buyerOf(req: FastifyRequest): string | null {
     if (!this.buyerTokens) return null;
     const buyer = this.buyerTokens.buyerOf(req.headers.authorization);
     if (buyer === undefined) throw new BuyerUnauthorizedError();
@@ -47,22 +47,56 @@ export class RouteAuthGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const auth = this.reflector.getAllAndOverride<RouteAuth | undefined>(ROUTE_AUTH, [context.getHandler(), context.getClass()]);
-    if (!auth) return true;
-    const req = context.switchToHttp().getRequest<FastifyRequest>();
+    this.authenticate(auth, context.switchToHttp().getRequest<FastifyRequest>());
+    return true;
+  }
+
+  /**
+   * A request's checks for the route's declared authentication `auth` (none when undefined):
+   * throws the 401 or 403, and on a buyer route sets `req.buyer`. Also called by routes answered
+   * outside Nest's router (behindRouteAuth), with the declaration of the handler they stand in for.
+   */
+  authenticate(auth: RouteAuth | undefined, req: FastifyRequest): void {
+    if (!auth) return;
     if (auth === 'buyer') {
       req.buyer = this.buyerOf(req);
-      return true;
+      return;
     }
     if (auth === 'webhook_signature') {
       if (!isValidSignature(req.headers['x-signature'], req.rawBody, this.config.webhookSecret)) throw new InvalidSignatureError();
-      return true;
+      return;
     }
     if (this.config.adminToken === undefined) throw new AdminDisabledError();
     const header = req.headers.authorization;
     const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : '';
     if (!sameSecret(token, this.config.adminToken)) throw new UnauthorizedError();
-    return true;
   }
+}
+
+const logger = new Logger('http');
+
+/**
+ * A directly served route's handler (serveDirectly) behind the route's authentication:
+ * RouteAuthGuard.authenticate first, by `auth`, the declaration of the Nest handler the route
+ * stands in for (routeAuthOf), and a refusal (401, 403) sent through the exception filter's
+ * `sendError`; a route that declares none gets `handler` itself.
+ */
+export function behindRouteAuth<R extends FastifyRequest>(
+  app: INestApplicationContext,
+  auth: RouteAuth | undefined,
+  handler: (req: R, reply: FastifyReply) => void,
+): (req: R, reply: FastifyReply) => void {
+  if (!auth) return handler;
+  const guard = app.get(RouteAuthGuard);
+  return (req, reply) => {
+    try {
+      guard.authenticate(auth, req);
+    } catch (err) {
+      sendError(reply, req, err, logger);
+      return;
+    }
+    handler(req, reply);
+  };
 }
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);

@@ -1,4 +1,4 @@
-import { SetMetadata } from '@nestjs/common';
+import { SetMetadata, Type } from '@nestjs/common';
 
 export type RouteAuth = 'admin' | 'webhook_signature' | 'buyer';
 export const ROUTE_AUTH = 'route_auth';
@@ -12,3 +12,14 @@ export const SignedWebhook = () => SetMetadata(ROUTE_AUTH, 'webhook_signature' s
  * knows its buyer (BuyerParam); with BUYER_AUTH=off they are anonymous (buyer null).
  */
 export const BuyerRoute = () => SetMetadata(ROUTE_AUTH, 'buyer' satisfies RouteAuth);
+
+/**
+ * The authentication a controller's route handler `method` declares, on itself or else on its
+ * controller, as RouteAuthGuard reads it on the Nest route (handler first, then class); undefined
+ * when neither declares one. Routes answered outside Nest's router (serveDirectly) apply the
+ * declaration of the handler they stand in for.
+ */
+export function routeAuthOf<T>(controller: Type<T>, method: keyof T & string): RouteAuth | undefined {
+  const handler = (controller.prototype as T)[method] as object;
+  return (Reflect.getMetadata(ROUTE_AUTH, handler) ?? Reflect.getMetadata(ROUTE_AUTH, controller)) as RouteAuth | undefined;
+}
