@@ -1,5 +1,9 @@
+import type { INestApplicationContext, Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest, HTTPMethods, RouteHandlerMethod } from 'fastify';
+import { behindRateLimit, routeDeclarations } from './rate-limit';
+import { behindRouteAuth } from './request-guards';
+import { routeAuthOf } from './route-auth';
 
 /**
  * Serves one route declared by a Nest controller with a plain Fastify handler instead of Nest's
@@ -38,4 +42,20 @@ const servedRoutes = new WeakMap<object, string[]>();
 /** The routes of `app` whose handler `serveDirectly` swapped, as "METHOD url" (the tests check which are). */
 export function directlyServed(app: NestFastifyApplication): string[] {
   return [...(servedRoutes.get(app.getHttpAdapter().getInstance()) ?? [])];
+}
+
+/**
+ * A directly served route's handler behind the global guards its Nest route passes, in Nest's
+ * order, by what the controller's `method` it stands in for declares: its route auth
+ * (behindRouteAuth, by routeAuthOf), then its rate limit (behindRateLimit, by routeDeclarations).
+ * Nest's third global guard, the JSON body check, is a body route's own first step
+ * (`checkJsonBody`). A route that declares neither, or runs with limits off, pays nothing for them.
+ */
+export function behindGuards<T, R extends FastifyRequest>(
+  app: INestApplicationContext,
+  controller: Type<T>,
+  method: keyof T & string,
+  handler: (req: R, reply: FastifyReply) => void,
+): (req: R, reply: FastifyReply) => void {
+  return behindRouteAuth(app, routeAuthOf(controller, method), behindRateLimit(app, routeDeclarations(controller, method), handler));
 }
