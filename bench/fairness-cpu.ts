@@ -20,19 +20,18 @@
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { BUYERS, buyerTokens, FAIRNESS_ENV, FAIRNESS_SECRET, holdLoad, limitPerBuyer } from './fairness';
+import { median } from './median';
 import { connectDb, createProduct, dropDatabase, startService } from './service';
 
 const REQUESTS = Number(process.env.FAIRNESS_CPU_REQUESTS ?? 20_000);
 const ROUNDS = Number(process.env.FAIRNESS_CPU_ROUNDS ?? 3);
 const DATABASE = process.env.BENCH_DB_NAME ?? 'flash_sale_fairness_cpu';
-const REDIS = FAIRNESS_ENV.off;
-const JWT = { BUYER_AUTH: 'jwt', BUYER_JWT_SECRET: FAIRNESS_SECRET };
-const RATE = { RATE_LIMIT_HOLDS_PER_MINUTE: '60', RATE_LIMIT_READS_PER_MINUTE: '1200' };
+const AUTH = { ...FAIRNESS_ENV.off, BUYER_AUTH: 'jwt', BUYER_JWT_SECRET: FAIRNESS_SECRET };
 const VARIANTS: Record<string, Record<string, string>> = {
-  off: REDIS,
-  on: { ...REDIS, ...JWT, ...RATE },
-  auth: { ...REDIS, ...JWT },
-  'auth-nolimit': { ...REDIS, ...JWT },
+  off: FAIRNESS_ENV.off,
+  on: FAIRNESS_ENV.on,
+  auth: AUTH,
+  'auth-nolimit': AUTH,
 };
 /** Variants whose product has no `max_per_buyer` (the others have 10). */
 const NO_LIMIT = new Set(['auth-nolimit']);
@@ -51,12 +50,6 @@ function pidOf(name: string): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** The machine's idle and total CPU time so far, in clock ticks (the first line of /proc/stat). */

@@ -1,6 +1,7 @@
 import autocannon from 'autocannon';
 import { sign } from 'jsonwebtoken';
 import type { Connection } from 'mysql2/promise';
+import { median } from './median';
 import { connectDb, createProduct, dropDatabase, startService } from './service';
 import { Check, Figures } from './scenarios';
 
@@ -52,12 +53,6 @@ export function buyerTokens(prefix = 'bench'): string[] {
 /** Puts the bench's per-buyer limit on these products (never reached: every request is another buyer's). */
 export async function limitPerBuyer(db: Connection, ...productIds: number[]): Promise<void> {
   await db.query('UPDATE products SET max_per_buyer = ? WHERE id IN (?)', [MAX_PER_BUYER, productIds]);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /**

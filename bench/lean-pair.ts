@@ -16,6 +16,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Connection } from 'mysql2/promise';
+import { median } from './median';
 import { createProduct, dropDatabase, freePort, Service, waitHealthy } from './service';
 
 export const LEAN_LIMIT = process.env.BENCH_LEAN_LIMIT;
@@ -133,12 +134,6 @@ async function window(target: Target, scenario: 'holds' | 'read', connections: n
     errors: r.errors + r.timeouts,
     cpu_us: r.requests.total > 0 ? Math.round((cpu / r.requests.total) * 10) / 10 : 0,
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /**
