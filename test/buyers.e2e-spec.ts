@@ -56,6 +56,7 @@ describe('buyers: tokens, ownership and max_per_buyer', () => {
       ['no exp', `Bearer ${sign({ sub: 'alice', aud: 'shop' }, BUYER_SECRET, { algorithm: 'HS256' })}`],
       ['no sub', `Bearer ${sign({ aud: 'shop' }, BUYER_SECRET, { algorithm: 'HS256', expiresIn: 60 })}`],
       ['a sub of 256 characters', buyerAuth('x'.repeat(256), { audience: 'shop' })],
+      ['a sub that is not well-formed Unicode (a lone surrogate)', buyerAuth('\udc00alice', { audience: 'shop' })],
       ['an RS256 token when the key is a secret', rsaBuyerAuth('alice', { audience: 'shop' })],
     ])('refuses %s with 401 unauthorized, creating nothing', async (_name, header) => {
       const p = await factories(a.dataSource).makeProduct({ stock: 5 });
@@ -150,6 +151,22 @@ describe('buyers: tokens, ownership and max_per_buyer', () => {
       const listing = await a.http().get(`/api/orders?buyer=alice&product_id=${p.id}`);
       expect(listing.body.data.map((o: { id: number }) => o.id)).toEqual([order.body.id]);
       expect((await a.http().get(`/api/orders?buyer=bob&product_id=${p.id}`)).body.data).toEqual([]);
+    });
+
+    it('compares buyers byte for byte: a sub with a trailing space is another buyer', async () => {
+      const alicePadded = buyerAuth('alice ', { audience: 'shop' });
+      const p = await factories(a.dataSource).makeProduct({ stock: 5 });
+      const hold = await a.http().post('/api/holds').set('Authorization', alice).send({ product_id: p.id, qty: 1 }).expect(201);
+      const order = await a.http().post('/api/orders').set('Authorization', alice).send({ hold_id: hold.body.id }).expect(201);
+      expect((await a.http().get(`/api/holds/${hold.body.id}`).set('Authorization', alicePadded)).body.error).toBe('hold_not_found');
+      expect((await a.http().get(`/api/orders/${order.body.id}`).set('Authorization', alicePadded)).body.error).toBe('order_not_found');
+      const padded = await a.http().post('/api/holds').set('Authorization', alicePadded).send({ product_id: p.id, qty: 1 }).expect(201);
+      expect(padded.body.buyer).toBe('alice ');
+      expect((await a.http().get(`/api/holds/${padded.body.id}`).set('Authorization', alice)).status).toBe(404);
+      expect((await a.http().post('/api/orders').set('Authorization', alice).send({ hold_id: padded.body.id })).status).toBe(404);
+      expect((await a.http().get(`/api/orders?buyer=alice%20&product_id=${p.id}`)).body.data).toEqual([]);
+      const listing = await a.http().get(`/api/orders?buyer=alice&product_id=${p.id}`);
+      expect(listing.body.data.map((o: { id: number }) => o.id)).toEqual([order.body.id]);
     });
   });
 

@@ -211,4 +211,17 @@ describe('payment webhook: signed, idempotent, out-of-order safe', () => {
     const lower = await sendWebhook(t, { idempotency_key: k.toLowerCase(), order_id: orderId, status: 'success' }).expect(200);
     expect(lower.body.result).toBe('ignored');
   });
+
+  it('compares keys byte for byte: a trailing space makes another key', async () => {
+    const { orderId } = await pendingOrder(5, 1);
+    const k = key('pad');
+    await sendWebhook(t, { idempotency_key: k, order_id: orderId, status: 'success' }).expect(200);
+    const padded = await sendWebhook(t, { idempotency_key: `${k} `, order_id: orderId, status: 'success' }).expect(200);
+    expect(padded.body).toEqual(answer({ idempotency_key: `${k} `, order_id: orderId }, 'ignored', 'paid'));
+    const conflict = await sendWebhook(t, { idempotency_key: `${k}  `, order_id: orderId, status: 'failure' }).expect(200);
+    expect(conflict.body.result).toBe('ignored');
+    expect(await eventCount(k)).toBe(1);
+    const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM payment_events WHERE order_id = ?', [orderId]);
+    expect(Number(n)).toBe(3);
+  });
 });

@@ -1,8 +1,15 @@
 /** The longest buyer (a buyer token's `sub`): the `buyer` columns are VARCHAR(255), in characters. */
 export const MAX_BUYER_LENGTH = 255;
 
-/** A buyer is 1 to 255 characters (code points, as the column counts them). */
+/** A lone UTF-16 surrogate: in a `u` pattern a surrogate pair is one code point, so only lone halves match. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * A buyer is 1 to 255 characters (code points, as the column counts them) of well-formed Unicode:
+ * a lone surrogate (a JSON `"\udc00"`) has no UTF-8 form, so it would be stored as U+FFFD and the
+ * stored buyer would no longer be the token's.
+ */
 export function isBuyerId(value: unknown): value is string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 2 * MAX_BUYER_LENGTH) return false;
-  return [...value].length <= MAX_BUYER_LENGTH;
+  return !LONE_SURROGATE.test(value) && [...value].length <= MAX_BUYER_LENGTH;
 }

@@ -30,7 +30,10 @@ export class Hold {
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt: Date;
 
-  /** The buyer (a buyer token's `sub`); null when BUYER_AUTH=off. */
-  @Column({ type: 'varchar', length: 255, nullable: true, charset: 'utf8mb4', collation: 'utf8mb4_bin' })
+  /**
+   * The buyer (a buyer token's `sub`); null when BUYER_AUTH=off. Compared byte for byte: the
+   * column's collation is the server's NO PAD binary one (migration ExactComparisons).
+   */
+  @Column({ type: 'varchar', length: 255, nullable: true, charset: 'utf8mb4' })
   buyer: string | null;
 }

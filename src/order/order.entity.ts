@@ -53,7 +53,10 @@ export class Order {
   @Column({ name: 'updated_at', type: 'datetime', precision: 3 })
   updatedAt: Date;
 
-  /** The buyer of the hold it was made from; null when BUYER_AUTH=off. */
-  @Column({ type: 'varchar', length: 255, nullable: true, charset: 'utf8mb4', collation: 'utf8mb4_bin' })
+  /**
+   * The buyer of the hold it was made from; null when BUYER_AUTH=off. Compared byte for byte: the
+   * column's collation is the server's NO PAD binary one (migration ExactComparisons).
+   */
+  @Column({ type: 'varchar', length: 255, nullable: true, charset: 'utf8mb4' })
   buyer: string | null;
 }

@@ -16,7 +16,8 @@ export class PaymentEvent {
   id: number;
 
   @Index('uq_payment_events_key', { unique: true })
-  @Column({ name: 'idempotency_key', type: 'varchar', length: 255, charset: 'ascii', collation: 'ascii_bin' })
+  /** Compared byte for byte: the column's collation is the server's NO PAD binary one (migration ExactComparisons). */
+  @Column({ name: 'idempotency_key', type: 'varchar', length: 255, charset: 'utf8mb4' })
   idempotencyKey: string;
 
   @Column({ name: 'order_id', type: 'bigint', unsigned: true })

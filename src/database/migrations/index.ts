@@ -8,6 +8,7 @@ import { IdempotencyClaims1764000000006 } from './1764000000006-IdempotencyClaim
 import { OrderListingIndexes1764000000007 } from './1764000000007-OrderListingIndexes';
 import { Buyers1764000000008 } from './1764000000008-Buyers';
 import { StockMovements1764000000009 } from './1764000000009-StockMovements';
+import { ExactComparisons1764000000010 } from './1764000000010-ExactComparisons';
 
 /** Every migration, in order: the schema changes only through these. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   OrderListingIndexes1764000000007,
   Buyers1764000000008,
   StockMovements1764000000009,
+  ExactComparisons1764000000010,
 ];
