@@ -168,6 +168,33 @@ describe('buyers: tokens, ownership and max_per_buyer', () => {
       const listing = await a.http().get(`/api/orders?buyer=alice&product_id=${p.id}`);
       expect(listing.body.data.map((o: { id: number }) => o.id)).toEqual([order.body.id]);
     });
+
+    it('scopes an Idempotency-Key to its buyer: the same key from another buyer is a request of its own', async () => {
+      const carol = buyerAuth('carol', { audience: 'shop' });
+      const dave = buyerAuth('dave', { audience: 'shop' });
+      const p = await factories(a.dataSource).makeProduct({ stock: 5 });
+      const key = `shared-${p.id}`;
+      const first = await a.http().post('/api/holds').set('Authorization', carol).set('Idempotency-Key', key).send({ product_id: p.id, qty: 1 }).expect(201);
+      const other = await a.http().post('/api/holds').set('Authorization', dave).set('Idempotency-Key', key).send({ product_id: p.id, qty: 1 }).expect(201);
+      expect(other.headers['idempotent-replayed']).toBeUndefined();
+      expect(other.body).toMatchObject({ buyer: 'dave' });
+      expect(other.body.id).not.toBe(first.body.id);
+      const replay = await a.http().post('/api/holds').set('Authorization', carol).set('Idempotency-Key', key).send({ product_id: p.id, qty: 1 }).expect(201);
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+      expect(replay.body).toEqual(first.body);
+      // Another body from another buyer is not a reuse of carol's key either.
+      const daveOrder = await a.http().post('/api/orders').set('Authorization', dave).set('Idempotency-Key', key).send({ hold_id: other.body.id }).expect(201);
+      const carolOrder = await a
+        .http()
+        .post('/api/orders')
+        .set('Authorization', carol)
+        .set('Idempotency-Key', key)
+        .send({ hold_id: first.body.id })
+        .expect(201);
+      expect(carolOrder.headers['idempotent-replayed']).toBeUndefined();
+      expect(carolOrder.body).toMatchObject({ buyer: 'carol', hold_id: first.body.id });
+      expect(daveOrder.body).toMatchObject({ buyer: 'dave', hold_id: other.body.id });
+    });
   });
 
   describe('max_per_buyer', () => {

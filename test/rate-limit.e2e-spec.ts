@@ -93,6 +93,16 @@ describe('rate limits (@nestjs/throttler, counters in Redis)', () => {
     expect(replay.body).toEqual(first.body);
   });
 
+  it("does not let a buyer over the limit through with another buyer's stored key", async () => {
+    const first = await hold(a, 'erin', 'erin-1');
+    expect(first.status).toBe(201);
+    for (let i = 0; i < 3; i++) expect((await hold(b, 'frank')).status).toBe(201);
+    const borrowed = await hold(a, 'frank', 'erin-1');
+    expect(borrowed.status).toBe(429);
+    expect(borrowed.body.error).toBe('rate_limited');
+    expect((await hold(b, 'erin', 'erin-1')).headers['idempotent-replayed']).toBe('true');
+  });
+
   it('limits reads per address, from X-Forwarded-For with TRUST_PROXY=true', async () => {
     const proxied = await startTestApp(DB, { TRUST_PROXY: 'true', RATE_LIMIT_READS_PER_MINUTE: '2' }, { fresh: false });
     try {

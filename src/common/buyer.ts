@@ -1,3 +1,5 @@
+import { hash } from 'node:crypto';
+
 /** The longest buyer (a buyer token's `sub`): the `buyer` columns are VARCHAR(255), in characters. */
 export const MAX_BUYER_LENGTH = 255;
 
@@ -12,4 +14,14 @@ const LONE_SURROGATE = /\p{Cs}/u;
 export function isBuyerId(value: unknown): value is string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 2 * MAX_BUYER_LENGTH) return false;
   return !LONE_SURROGATE.test(value) && [...value].length <= MAX_BUYER_LENGTH;
+}
+
+/**
+ * The Idempotency-Key scope of a route for a buyer: the route's own for anonymous requests
+ * (BUYER_AUTH=off), else the route's and the buyer's, so that one buyer's key never answers
+ * another buyer's request (a replay would hand over another buyer's hold or order). The buyer enters
+ * as a digest, fixed-length and ASCII, as the scope column needs.
+ */
+export function buyerKeyScope(scope: string, buyer: string | null | undefined): string {
+  return buyer ? `${scope}:${hash('sha256', buyer, 'base64url')}` : scope;
 }

@@ -4,6 +4,7 @@ import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerModuleOptions, Throttler
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { buyerKeyScope } from '../common/buyer';
 import { sendError } from '../common/all-exceptions.filter';
 import { RateLimitedError } from '../common/errors';
 import { APP_CONFIG, AppConfig } from '../config/config';
@@ -162,11 +163,11 @@ export class RateLimitGuard extends ThrottlerGuard {
     });
   }
 
-  /** A request whose Idempotency-Key already has a stored answer: its replay is neither refused nor counted. */
+  /** A request whose Idempotency-Key already has a stored answer for its buyer: its replay is neither refused nor counted. */
   private async hasStoredAnswer(scope: string | undefined, req: FastifyRequest): Promise<boolean> {
     const key = req.headers['idempotency-key'];
     if (!scope || typeof key !== 'string' || key.length === 0 || key.length > 255) return false;
-    return (await this.storedAnswers.find(scope, key).catch(() => undefined)) !== undefined;
+    return (await this.storedAnswers.find(buyerKeyScope(scope, req.buyer), key).catch(() => undefined)) !== undefined;
   }
 
   protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {

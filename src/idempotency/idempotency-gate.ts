@@ -1,5 +1,6 @@
 import { Injectable, SetMetadata } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { buyerKeyScope } from '../common/buyer';
 import { toErrorResponse } from '../common/error-response';
 import { IDEMPOTENT_SCOPE } from '../http/rate-limit';
 import { IdempotencyKeyInFlightError, IdempotencyKeyReusedError, ValidationFailedError } from '../common/errors';
@@ -13,7 +14,8 @@ import { isValidIdempotencyKey, requestHash } from './request-hash';
 export const IdempotentScope = (scope: string) => SetMetadata(IDEMPOTENT_SCOPE, scope);
 
 /**
- * `Idempotency-Key` for a POST route (holds, orders); keys are scoped to the route. The route's
+ * `Idempotency-Key` for a POST route (holds, orders); keys are scoped to the route and to the
+ * request's buyer (buyerKeyScope: one buyer's key never replays to another). The route's
  * handler runs its work through `run`: a request without the header runs it at once, with no
  * further cost (these are the hottest routes of a drop, and most requests carry no key). With a
  * key, the key is claimed first (IdempotencyService.claim): a stored answer is replayed with
@@ -37,7 +39,7 @@ export class IdempotencyGate {
       throw new ValidationFailedError([{ field: 'Idempotency-Key', problem: 'must be 1 to 255 printable ASCII characters' }]);
     }
     const hash = requestHash(req.body);
-    const result = await this.idempotency.claim(scope, header, hash);
+    const result = await this.idempotency.claim(buyerKeyScope(scope, req.buyer), header, hash);
     if ('stored' in result) return this.replay(result.stored, hash, reply);
     try {
       return await work(result.claim);

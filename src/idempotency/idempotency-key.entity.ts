@@ -1,10 +1,11 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-/** The claim of a (route, Idempotency-Key) pair and then its first answer; see IdempotencyService. */
+/** The claim of a (scope, Idempotency-Key) pair and then its first answer; see IdempotencyService. */
 @Entity('idempotency_keys')
 @Index('idx_idempotency_keys_created', ['createdAt'])
 export class IdempotencyKey {
-  @PrimaryColumn({ type: 'varchar', length: 32, charset: 'ascii', collation: 'ascii_bin' })
+  /** The route's scope, with the buyer's digest when the request has a buyer (buyerKeyScope). */
+  @PrimaryColumn({ type: 'varchar', length: 64, charset: 'ascii', collation: 'ascii_bin' })
   scope: string;
 
   @PrimaryColumn({ name: 'idem_key', type: 'varchar', length: 255, charset: 'ascii', collation: 'ascii_bin' })

@@ -60,8 +60,9 @@ interface KeyRow {
 /**
  * Idempotency-Key records, shared by all instances through the database, in two steps:
  *
- * 1. `claim`, before any work: one committed row per (route, key) says who is answering it. A
- *    retry on any instance finds the row: the stored answer to replay, or a claim in flight (409).
+ * 1. `claim`, before any work: one committed row per (scope, key) says who is answering it (the
+ *    scope: the route, and the buyer when there is one; buyerKeyScope). A retry on any instance
+ *    finds the row: the stored answer to replay, or a claim in flight (409).
  * 2. The answer is filled in by the claimant only: a successful effect in its own transaction
  *    (`fill`), so an effect never exists without its answer; a refusal (4xx) afterwards
  *    (`recordAnswer`); a failure (5xx) gives the claim up (`release`).

@@ -9,6 +9,7 @@ import { OrderListingIndexes1764000000007 } from './1764000000007-OrderListingIn
 import { Buyers1764000000008 } from './1764000000008-Buyers';
 import { StockMovements1764000000009 } from './1764000000009-StockMovements';
 import { ExactComparisons1764000000010 } from './1764000000010-ExactComparisons';
+import { IdempotencyScopeByBuyer1764000000011 } from './1764000000011-IdempotencyScopeByBuyer';
 
 /** Every migration, in order: the schema changes only through these. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   Buyers1764000000008,
   StockMovements1764000000009,
   ExactComparisons1764000000010,
+  IdempotencyScopeByBuyer1764000000011,
 ];
