@@ -13,6 +13,7 @@ interface OrderBody {
   status: string;
   expires_at: string;
   created_at: string;
+  updated_at: string;
   refund_due: boolean;
 }
 
@@ -102,6 +103,60 @@ describe('the payment window: an unpaid order expires exactly, and a late paymen
     await expect(list('status=pending')).resolves.toEqual([]);
     const metrics = (await t.http().get('/metrics').expect(200)).text;
     expect(metrics).toMatch(/^webhook_events_total\{result="late"\} 2$/m);
+  });
+
+  it("an expired order's updated_at is its expires_at, before and after the sweep and after a late payment; a paid or cancelled one keeps its payment's time", async () => {
+    const p = await factories(t.dataSource).makeProduct({ stock: 10 });
+    const swept = await placeOrder(t, p.id, 1);
+    const lateOnly = await placeOrder(t, p.id, 1);
+    const paid = await placeOrder(t, p.id, 1);
+    const cancelled = await placeOrder(t, p.id, 1);
+    // Settled inside the window: each moment of change lies between sending its payment and its answer.
+    const pay = await timed(() => sendWebhook(t, { idempotency_key: `upd-pay-${paid.id}`, order_id: paid.id, status: 'success' }).expect(200));
+    const cancel = await timed(() => sendWebhook(t, { idempotency_key: `upd-cancel-${cancelled.id}`, order_id: cancelled.id, status: 'failure' }).expect(200));
+    expect(pay.value.body).toMatchObject({ result: 'applied', order_status: 'paid' });
+    expect(cancel.value.body).toMatchObject({ result: 'applied', order_status: 'cancelled' });
+    const changedAt = async (id: number) => Date.parse((await order(t, id)).updated_at);
+    const paidAt = await changedAt(paid.id);
+    const cancelledAt = await changedAt(cancelled.id);
+    expect(paidAt).toBeGreaterThanOrEqual(pay.sent);
+    expect(paidAt).toBeLessThanOrEqual(pay.done);
+    expect(cancelledAt).toBeGreaterThanOrEqual(cancel.sent);
+    expect(cancelledAt).toBeLessThanOrEqual(cancel.done);
+
+    await pastDeadline(cancelled);
+    const listed = async () => new Map(((await t.http().get(`/api/orders?product_id=${p.id}`).expect(200)).body.data as OrderBody[]).map((o) => [o.id, o]));
+    // Lapsed, not swept: stored pending and unchanged, yet it reads expired since its deadline.
+    expect(await stored(t, 'orders', swept.id)).toMatchObject({ status: 'pending', updated_at: new Date(swept.created_at) });
+    for (const read of [await order(t, swept.id), (await listed()).get(swept.id)]) {
+      expect(read).toMatchObject({ status: 'expired', updated_at: swept.expires_at });
+    }
+    // Past their expires_at too, the paid and cancelled orders keep the time of their payment.
+    for (const read of [await order(t, paid.id), (await listed()).get(paid.id)]) {
+      expect(read).toMatchObject({ status: 'paid', updated_at: new Date(paidAt).toISOString() });
+    }
+    for (const read of [await order(t, cancelled.id), (await listed()).get(cancelled.id)]) {
+      expect(read).toMatchObject({ status: 'cancelled', updated_at: new Date(cancelledAt).toISOString() });
+    }
+
+    // The sweep stores the moment the status changed, not its own.
+    await t.app.get(HoldExpiryJob).sweepOrders();
+    expect(await stored(t, 'orders', swept.id)).toMatchObject({ status: 'expired', updated_at: new Date(swept.expires_at) });
+    await expect(order(t, swept.id)).resolves.toMatchObject({ status: 'expired', updated_at: swept.expires_at });
+    expect((await listed()).get(swept.id)).toMatchObject({ status: 'expired', updated_at: swept.expires_at });
+    // A late payment owes a refund but changes no status: swept or not, updated_at stays expires_at.
+    await sendWebhook(t, { idempotency_key: `upd-late-${swept.id}`, order_id: swept.id, status: 'success' }).expect(200, {
+      idempotency_key: `upd-late-${swept.id}`,
+      order_id: swept.id,
+      result: 'late',
+      order_status: 'expired',
+    });
+    await sendWebhook(t, { idempotency_key: `upd-late-${lateOnly.id}`, order_id: lateOnly.id, status: 'success' }).expect(200);
+    for (const o of [swept, lateOnly]) {
+      expect(await stored(t, 'orders', o.id)).toMatchObject({ status: 'expired', refund_due: 1, updated_at: new Date(o.expires_at) });
+      await expect(order(t, o.id)).resolves.toMatchObject({ status: 'expired', refund_due: true, updated_at: o.expires_at });
+    }
+    expect((await listed()).get(lateOnly.id)).toMatchObject({ status: 'expired', updated_at: lateOnly.expires_at });
   });
 
   it('a pending order past its deadline lists as expired, not pending; one inside it lists as pending', async () => {

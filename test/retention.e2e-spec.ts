@@ -16,9 +16,10 @@ type Make = ReturnType<typeof factories>;
 /**
  * A product with one hold or order of every kind, each labelled with whether the purge (at
  * HOLD_RETENTION_DAYS = 7) must delete its hold. Returns the hold ids that must go and stay, and
- * the lapsed hold (kept until a sweep has marked it expired; then it goes too).
+ * the lapsed ones: the lapsed hold and the hold of the lapsed order (kept until a sweep has marked
+ * them expired, at their `expires_at` long ago; then they go too).
  */
-async function seedEveryKind(make: Make): Promise<{ gone: number[]; kept: number[]; orders: number[]; lapsed: number }> {
+async function seedEveryKind(make: Make): Promise<{ gone: number[]; kept: number[]; orders: number[]; lapsed: number[] }> {
   const p = await make.makeProduct({ stock: 1_000 });
   const gone: number[] = [];
   const kept: number[] = [];
@@ -34,12 +35,13 @@ async function seedEveryKind(make: Make): Promise<{ gone: number[]; kept: number
   await hold(gone, 'expired', daysAgo(400));
   await hold(kept, 'expired', daysAgo(6)); // expired, but only 6 days ago
   await hold(kept, 'active', daysAgo(30)); // lapsed, never swept: its ending is not definite in the rows
-  const lapsed = kept[kept.length - 1];
+  const lapsed = [kept[kept.length - 1]];
   await hold(kept, 'active', new Date(Date.now() + 60_000)); // live
   await order(gone, 'paid', daysAgo(9));
   await order(gone, 'cancelled', daysAgo(9));
   await order(gone, 'expired', daysAgo(20), daysAgo(19));
   await order(kept, 'pending', daysAgo(9)); // an order never swept: not final as stored
+  lapsed.push(kept[kept.length - 1]);
   await order(kept, 'paid', daysAgo(9), daysAgo(2)); // paid (late) two days ago
   await order(kept, 'expired', daysAgo(8), daysAgo(6.9)); // expired 6.9 days ago
   await order(kept, 'paid', new Date()); // this minute
@@ -156,7 +158,7 @@ describe('retention: two built services sweeping one backlog with their own jobs
       // then start two sweeping services: no job runs before the backlog is complete.
       const filler = await startTestApp(RDB, { AVAILABILITY_CACHE_TTL_MS: '0' });
       let kept: number[];
-      let lapsed: number;
+      let lapsed: number[];
       try {
         void filler.app.get(SchedulerRegistry).getCronJob('hold-expiry').stop();
         const make = factories(filler.dataSource);
@@ -171,8 +173,9 @@ describe('retention: two built services sweeping one backlog with their own jobs
       const env = { HOLD_SWEEP_INTERVAL_SECONDS: '1', HOLD_RETENTION_DAYS: '7', LOG_LEVEL: 'warn' };
       services.push(...(await Promise.all([startService(RDB, env), startService(RDB, env)])));
       db = await connectTestDb(RDB);
-      // The services' sweeps also mark the lapsed hold expired (30 days ago), so it goes as well.
-      const expected = 2_600 + 1_100 + 5 + 1;
+      // The services' sweeps also mark the lapsed hold expired (30 days ago) and the lapsed order
+      // (9 days ago, at its expires_at, when its status changed), so both holds go as well.
+      const expected = 2_600 + 1_100 + 5 + 2;
       const purgedTotal = async () => {
         let sum = 0;
         for (const s of services) {
@@ -184,7 +187,7 @@ describe('retention: two built services sweeping one backlog with their own jobs
       await pollUntil('both jobs have purged the backlog', purgedTotal, (n) => n >= expected, { timeoutMs: 60_000, intervalMs: 100 });
       expect(await purgedTotal()).toBe(expected);
       const [rows] = (await db.query('SELECT id FROM holds ORDER BY id')) as unknown as [Array<{ id: number }>];
-      expect(rows.map((r) => Number(r.id))).toEqual(kept.filter((id) => id !== lapsed).sort((a, b) => a - b));
+      expect(rows.map((r) => Number(r.id))).toEqual(kept.filter((id) => !lapsed.includes(id)).sort((a, b) => a - b));
       const [[{ n }]] = (await db.query('SELECT COUNT(*) AS n FROM orders')) as unknown as [Array<{ n: number }>];
       expect(Number(n)).toBe(1_100 + 7);
     },

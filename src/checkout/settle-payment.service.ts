@@ -80,7 +80,7 @@ export class SettlePaymentService {
     if (isOrderLapsed(order, now)) await this.expire(tx, order, eventId, now);
     if (order.status === 'expired') {
       if (outcome === 'failure') return 'ignored';
-      await this.orders.markRefundDue(tx, order, now);
+      await this.orders.markRefundDue(tx, order);
       return 'late';
     }
     return (await this.apply(tx, order, outcome, eventId, now)) ? 'applied' : 'ignored';

@@ -107,15 +107,18 @@ export class OrderService {
   /**
    * Moves the locked order to `target` by the transition table, as `UPDATE … WHERE status = :from`,
    * and updates `order` to match. Returns the transition taken (its units must then move as it
-   * says), or undefined when the order is final already: the first final state wins.
+   * says), or undefined when the order is final already: the first final state wins. `updated_at`
+   * becomes `now`, except for an expiry: the status changed at `expires_at`, whoever marks it later
+   * (orderUpdatedAt).
    */
   async moveTo(tx: Tx, order: Order, target: FinalOrderStatus, now: Date): Promise<OrderTransition | undefined> {
     const transition = transitionTo(order.status, target);
     if (!transition) return undefined;
-    const res = await tx.manager.getRepository(Order).update({ id: order.id, status: transition.from }, { status: transition.to, updatedAt: now });
+    const changedAt = transition.to === 'expired' ? order.expiresAt : now;
+    const res = await tx.manager.getRepository(Order).update({ id: order.id, status: transition.from }, { status: transition.to, updatedAt: changedAt });
     if (res.affected !== 1) throw new Error(`order ${order.id} was not ${transition.from} while locked`);
     order.status = transition.to;
-    order.updatedAt = now;
+    order.updatedAt = changedAt;
     return transition;
   }
 
@@ -146,8 +149,9 @@ export class OrderService {
 
   /**
    * Claims up to `limit` of the product's lapsed orders with FOR UPDATE SKIP LOCKED (an order being
-   * paid or swept elsewhere is left to it) and marks them expired; returns what it claimed. The
-   * caller holds the product's row lock and returns the units to it.
+   * paid or swept elsewhere is left to it) and marks them expired, each with `updated_at` its own
+   * `expires_at` (when its status changed, not when the sweep came: orderUpdatedAt); returns what it
+   * claimed. The caller holds the product's row lock and returns the units to it.
    */
   async expireLapsed(tx: Tx, productId: number, now: Date, limit: number): Promise<Required<ExpiredOrders>> {
     const claimed: Array<{ id: number | string; qty: number | string }> = await tx.manager.query(
@@ -158,7 +162,7 @@ export class OrderService {
     );
     if (claimed.length === 0) return { orders: 0, units: 0, ended: [] };
     const rows = claimed.map((o) => ({ id: Number(o.id), qty: Number(o.qty) }));
-    await tx.manager.getRepository(Order).update({ id: In(rows.map((o) => o.id)), status: 'pending' }, { status: 'expired', updatedAt: now });
+    await tx.manager.getRepository(Order).update({ id: In(rows.map((o) => o.id)), status: 'pending' }, { status: 'expired', updatedAt: () => 'expires_at' });
     return { orders: rows.length, units: rows.reduce((sum, o) => sum + o.qty, 0), ended: rows };
   }
 
@@ -180,11 +184,13 @@ export class OrderService {
     return rows.map((r) => Number(r.hold_id));
   }
 
-  /** The locked, expired order was paid after its deadline: a refund is due. */
-  async markRefundDue(tx: Tx, order: Order, now: Date): Promise<void> {
-    await tx.manager.getRepository(Order).update({ id: order.id }, { refundDue: true, updatedAt: now });
+  /**
+   * The locked, expired order was paid after its deadline: a refund is due. Its status does not
+   * change, so neither does `updated_at` (it stays the order's `expires_at`).
+   */
+  async markRefundDue(tx: Tx, order: Order): Promise<void> {
+    await tx.manager.getRepository(Order).update({ id: order.id }, { refundDue: true });
     order.refundDue = true;
-    order.updatedAt = now;
   }
 
   /**

@@ -4,7 +4,7 @@ import { MAX_HOLD_QTY_LIMIT } from '../../config/config';
 import { BUYER_SCHEMA, ID_SCHEMA, MONEY_SCHEMA, TIME_SCHEMA } from '../../http/openapi';
 import { ORDER_STATUSES, OrderStatus } from '../order-status';
 import type { Order } from '../order.entity';
-import { orderStatusAt } from '../order-lapse';
+import { orderStatusAt, orderUpdatedAt } from '../order-lapse';
 
 /** unit_price × qty: DECIMAL(16,2), up to 10 + 4 integer digits (qty is at most 1000). */
 const TOTAL_SCHEMA = { type: 'string', pattern: '^\\d{1,14}\\.\\d{2}$' } as const;
@@ -48,7 +48,11 @@ export class OrderResponse {
   @ApiProperty({ ...TIME_SCHEMA, example: '2026-11-23T10:00:05.000Z' })
   created_at: string;
 
-  @ApiProperty({ ...TIME_SCHEMA, example: '2026-11-23T10:00:05.000Z' })
+  @ApiProperty({
+    ...TIME_SCHEMA,
+    example: '2026-11-23T10:00:05.000Z',
+    description: 'When status last changed (created_at until then); an expired order changed at its expires_at.',
+  })
   updated_at: string;
 
   @ApiProperty({ ...BUYER_SCHEMA, nullable: true, example: 'user-8f3a', description: "The buyer of its hold (the token's sub); null when BUYER_AUTH=off." })
@@ -70,7 +74,7 @@ export function toOrderResponse(order: Order, product?: { id: number; name: stri
     expires_at: order.expiresAt.toISOString(),
     refund_due: Boolean(order.refundDue),
     created_at: order.createdAt.toISOString(),
-    updated_at: order.updatedAt.toISOString(),
+    updated_at: orderUpdatedAt(order, now).toISOString(),
     buyer: order.buyer ?? null,
   };
   if (product) res.product = { id: Number(product.id), name: product.name };
