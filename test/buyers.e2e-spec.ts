@@ -58,6 +58,7 @@ describe('buyers: tokens, ownership and max_per_buyer', () => {
       ['a sub of 256 characters', buyerAuth('x'.repeat(256), { audience: 'shop' })],
       ['a sub that is not well-formed Unicode (a lone surrogate)', buyerAuth('\udc00alice', { audience: 'shop' })],
       ['an RS256 token when the key is a secret', rsaBuyerAuth('alice', { audience: 'shop' })],
+      ['a crit header (RFC 7515: extensions it does not understand)', buyerAuth('alice', { audience: 'shop', header: { alg: 'HS256', crit: ['b64'] } })],
     ])('refuses %s with 401 unauthorized, creating nothing', async (_name, header) => {
       const p = await factories(a.dataSource).makeProduct({ stock: 5 });
       const before = await countRows(db, 'holds');

@@ -53,6 +53,13 @@ describe('BuyerTokenVerifier', () => {
     expect(hs().buyerOf(hsToken({ sub: 'alice' }, { issuer: 'anyone', audience: 'anything' }))).toBe('alice');
   });
 
+  it('refuses a crit header under a public key too, and only the header: a crit claim in the payload is just a claim', () => {
+    const es = new BuyerTokenVerifier({ algorithm: 'ES256', publicKey: createPublicKey(EC.publicKey), issuer: undefined, audience: undefined });
+    expect(es.buyerOf(bearer({ sub: 'carol' }, EC.privateKey, { algorithm: 'ES256', expiresIn: 60, header: { alg: 'ES256', crit: ['b64'] } }))).toBeUndefined();
+    expect(es.buyerOf(bearer({ sub: 'carol' }, EC.privateKey, { algorithm: 'ES256', expiresIn: 60 }))).toBe('carol');
+    expect(hs().buyerOf(hsToken({ sub: 'alice', crit: ['b64'] }))).toBe('alice');
+  });
+
   it('accepts ES256 and RS256 tokens under a public key, and nothing signed with another algorithm', () => {
     const es = new BuyerTokenVerifier({ algorithm: 'ES256', publicKey: createPublicKey(EC.publicKey), issuer: undefined, audience: undefined });
     const rs = new BuyerTokenVerifier({ algorithm: 'RS256', publicKey: createPublicKey(RSA.publicKey), issuer: undefined, audience: undefined });
@@ -81,6 +88,10 @@ describe('BuyerTokenVerifier', () => {
     ['a sub of 256 characters', hsToken({ sub: 'x'.repeat(256) })],
     ['a payload that is not an object', `Bearer ${sign('"alice"', SECRET, { algorithm: 'HS256' })}`],
     ['a token over the length limit', hsToken({ sub: 'alice', pad: 'x'.repeat(MAX_BUYER_TOKEN_LENGTH) })],
+    // RFC 7515 §4.1.11: a recipient must refuse a `crit` it does not understand, and this one understands none.
+    ['a crit header naming an extension', hsToken({ sub: 'alice' }, { header: { alg: 'HS256', crit: ['b64'] } })],
+    ['a crit header naming a registered claim', hsToken({ sub: 'alice' }, { header: { alg: 'HS256', crit: ['exp'] } })],
+    ['an empty crit header', hsToken({ sub: 'alice' }, { header: { alg: 'HS256', crit: [] } })],
   ])('refuses %s', (_name, header) => {
     expect(hs().buyerOf(header)).toBeUndefined();
   });

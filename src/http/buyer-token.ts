@@ -1,7 +1,7 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { createSecretKey, KeyObject } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { JwtPayload, verify, VerifyOptions } from 'jsonwebtoken';
+import { Jwt, verify, VerifyOptions } from 'jsonwebtoken';
 import { isBuyerId } from '../common/buyer';
 import type { BuyerJwtConfig } from '../config/config';
 
@@ -24,7 +24,9 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
  * BUYER_JWT_SECRET, RS256 or ES256 for BUYER_JWT_PUBLIC_KEY), so neither `alg: none` nor a token
  * signed with the public key as an HMAC secret passes; `exp` required and enforced with
  * BUYER_TOKEN_CLOCK_SKEW_SECONDS of skew; issuer and audience when configured; `sub` 1 to 255
- * characters. Returns the buyer, or undefined for any token that fails.
+ * characters; no `crit` header (RFC 7515 §4.1.11: a recipient must refuse a token whose `crit`
+ * lists extensions it does not understand, and this one understands none; jsonwebtoken does not
+ * look at it). Returns the buyer, or undefined for any token that fails.
  */
 export class BuyerTokenVerifier {
   /**
@@ -33,14 +35,15 @@ export class BuyerTokenVerifier {
    * object: about a third of the service's CPU for token checks in the fairness bench.
    */
   private readonly key: KeyObject;
-  private readonly options: VerifyOptions & { complete: false };
+  /** `complete`: the header jsonwebtoken has already parsed comes back with the payload, for `crit`. */
+  private readonly options: VerifyOptions & { complete: true };
 
   constructor(config: BuyerJwtConfig) {
     this.key = config.algorithm === 'HS256' ? createSecretKey(Buffer.from(config.secret, 'utf8')) : config.publicKey;
     this.options = {
       algorithms: [config.algorithm],
       clockTolerance: BUYER_TOKEN_CLOCK_SKEW_SECONDS,
-      complete: false,
+      complete: true,
       ...(config.issuer !== undefined ? { issuer: config.issuer } : {}),
       ...(config.audience !== undefined ? { audience: config.audience } : {}),
     };
@@ -51,12 +54,15 @@ export class BuyerTokenVerifier {
     if (typeof header !== 'string' || header.length > MAX_BUYER_TOKEN_LENGTH || !header.startsWith('Bearer ')) return undefined;
     const token = header.slice(7);
     if (!JWT_SHAPE.test(token)) return undefined;
-    let payload: string | JwtPayload;
+    let jwt: Jwt;
     try {
-      payload = verify(token, this.key, this.options);
+      jwt = verify(token, this.key, this.options);
     } catch {
       return undefined;
     }
+    // Any `crit` at all, whatever it lists (an empty or malformed one is invalid anyway).
+    if (jwt.header.crit !== undefined) return undefined;
+    const payload = jwt.payload;
     if (typeof payload !== 'object' || typeof payload.exp !== 'number') return undefined;
     return isBuyerId(payload.sub) ? payload.sub : undefined;
   }
