@@ -6,6 +6,7 @@ import { freePort } from './helpers/service-process';
 import { connectTestDb, startTestApp, TestApp } from './helpers/test-app';
 import { sendWebhook } from './helpers/webhook';
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { SERVICE_CWD } from './helpers/service-process';
 import { TEST_ENV, testDbName } from './helpers/test-app';
@@ -124,6 +125,23 @@ describe('buyers: tokens, ownership and max_per_buyer', () => {
     });
     expect(res.status).toBe(1);
     expect(res.stderr.trim()).toBe('Invalid configuration: BUYER_JWT_SECRET or BUYER_JWT_PUBLIC_KEY must be set when BUYER_AUTH=jwt');
+  });
+
+  // node's createPublicKey derives the public key from a private one: without the check the
+  // service would start, holding a key that can sign a token for any buyer.
+  it.each([
+    ['BUYER_AUTH=jwt', 'jwt', RSA.privateKey.replace(/\n/g, '\\n')],
+    ['BUYER_AUTH=jwt, an EC key', 'jwt', generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'sec1', format: 'pem' }).toString()],
+    ['BUYER_AUTH=off', 'off', RSA.privateKey],
+  ])('refuses to start with a private key as BUYER_JWT_PUBLIC_KEY (%s)', async (_name, auth, pem) => {
+    const res = spawnSync(process.execPath, [join(__dirname, '..', 'dist', 'main.js')], {
+      cwd: SERVICE_CWD,
+      env: { ...process.env, ...TEST_ENV, DB_NAME: testDbName(DB), PORT: String(await freePort()), BUYER_AUTH: auth, BUYER_JWT_PUBLIC_KEY: pem },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(res.status).toBe(1);
+    expect(res.stderr.trim()).toBe('Invalid configuration: BUYER_JWT_PUBLIC_KEY must be a public key, not a private key');
   });
 
   describe('ownership', () => {

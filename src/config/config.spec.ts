@@ -1,4 +1,16 @@
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { ConfigError, DEV_WEBHOOK_SECRET, loadConfig } from './config';
+
+const RSA = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+});
+const EC = generateKeyPairSync('ec', {
+  namedCurve: 'prime256v1',
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  privateKeyEncoding: { type: 'sec1', format: 'pem' },
+});
 
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
@@ -64,5 +76,33 @@ describe('loadConfig', () => {
   it('accepts the edges of each range', () => {
     const c = loadConfig({ PORT: '65535', HOLD_TTL_SECONDS: '86400', AVAILABILITY_CACHE_TTL_MS: '0', MAX_HOLD_QTY: '1000', SEED_PRODUCT_STOCK: '0' });
     expect(c).toMatchObject({ port: 65535, holdTtlSeconds: 86400, availabilityCacheTtlMs: 0, maxHoldQty: 1000, seedProductStock: 0 });
+  });
+});
+
+describe('loadConfig: BUYER_JWT_PUBLIC_KEY', () => {
+  /** toThrow with an error compares the message exactly: `BUYER_JWT_PUBLIC_KEY must be a public key, not a private key`. */
+  const PRIVATE = new ConfigError('BUYER_JWT_PUBLIC_KEY', 'must be a public key, not a private key');
+
+  it('takes an RSA or EC P-256 public key, with line breaks or with \\n escapes', () => {
+    expect(loadConfig({ BUYER_AUTH: 'jwt', BUYER_JWT_PUBLIC_KEY: RSA.publicKey }).buyerJwt?.algorithm).toBe('RS256');
+    expect(loadConfig({ BUYER_AUTH: 'jwt', BUYER_JWT_PUBLIC_KEY: EC.publicKey.replace(/\n/g, '\\n') }).buyerJwt?.algorithm).toBe('ES256');
+  });
+
+  // createPublicKey derives the public key from a private one, so each of these would start the
+  // service holding a key that signs tokens for any buyer.
+  it.each([
+    ['an RSA key, PKCS#8', RSA.privateKey],
+    ['an RSA key, PKCS#1', createPrivateKey(RSA.privateKey).export({ type: 'pkcs1', format: 'pem' }).toString()],
+    ['an EC key, SEC1', EC.privateKey],
+    ['an EC key, PKCS#8, with \\n escapes', createPrivateKey(EC.privateKey).export({ type: 'pkcs8', format: 'pem' }).toString().replace(/\n/g, '\\n')],
+    ['an encrypted PKCS#8 key', createPrivateKey(RSA.privateKey).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }).toString()],
+    ['a public key followed by its private key', `${RSA.publicKey}${RSA.privateKey}`],
+  ])('refuses a private key: %s', (_name, pem) => {
+    expect(() => loadConfig({ BUYER_AUTH: 'jwt', BUYER_JWT_PUBLIC_KEY: pem })).toThrow(PRIVATE);
+  });
+
+  it('refuses a private key with BUYER_AUTH=off too: the key must not reach the service at all', () => {
+    expect(() => loadConfig({ BUYER_JWT_PUBLIC_KEY: RSA.privateKey })).toThrow(PRIVATE);
+    expect(loadConfig({ BUYER_JWT_PUBLIC_KEY: RSA.publicKey }).buyerJwt).toBeUndefined();
   });
 });

@@ -109,6 +109,24 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
 }
 
 /**
+ * A PEM private key of any kind: OpenSSL reads one only under a label ending in `PRIVATE KEY`
+ * (PKCS#8 `PRIVATE KEY` and `ENCRYPTED PRIVATE KEY`, PKCS#1 `RSA PRIVATE KEY`, SEC1
+ * `EC PRIVATE KEY`, …).
+ */
+const PEM_PRIVATE_KEY = /-----BEGIN [^-]*PRIVATE KEY-----/;
+
+/**
+ * BUYER_JWT_PUBLIC_KEY must not hold a private key, whether BUYER_AUTH is `jwt` or not: the
+ * service only verifies tokens, and createPublicKey would quietly derive the public key from a
+ * private one, so the service would start holding a key that signs tokens for any buyer. Checked
+ * on the label, before any parsing, so an encrypted or malformed private key is refused the same.
+ */
+function refusePrivateBuyerKey(env: Env): void {
+  const pem = env.BUYER_JWT_PUBLIC_KEY;
+  if (pem && PEM_PRIVATE_KEY.test(pem)) throw new ConfigError('BUYER_JWT_PUBLIC_KEY', 'must be a public key, not a private key');
+}
+
+/**
  * BUYER_JWT_SECRET or BUYER_JWT_PUBLIC_KEY (a PEM; `\\n` escapes are accepted, since many
  * environments cannot hold a line break), the algorithm following from the key.
  */
@@ -159,6 +177,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     throw new ConfigError('DB_NAME', `must be 1 to 64 characters of A-Z a-z 0-9 _, got "${dbName}"`);
   }
   const buyerAuth = oneOf(env, 'BUYER_AUTH', ['off', 'jwt'] as const, 'off') as 'off' | 'jwt';
+  refusePrivateBuyerKey(env);
   return {
     nodeEnv,
     port: intVar(env, 'PORT', 3000, 1, 65535),
