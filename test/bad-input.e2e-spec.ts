@@ -154,6 +154,13 @@ describe('bad input always gets the contract error, never a 500, never a change'
     { name: 'unknown route', method: 'get', path: '/api/nothing-here', status: 404, error: 'not_found' },
     { name: 'unknown method on a route', method: 'delete', path: '/api/holds', status: 404, error: 'not_found' },
     { name: 'path outside /api', method: 'get', path: '/products/1', status: 404, error: 'not_found' },
+    // An empty path parameter names nothing: whatever the router makes of it, the path matches no route.
+    { name: 'empty product id (trailing slash)', method: 'get', path: '/api/products/', status: 404, error: 'not_found' },
+    { name: 'empty product id on PATCH', method: 'patch', path: '/api/products/', body: { restock: 1 }, status: 404, error: 'not_found' },
+    { name: 'empty hold id', method: 'get', path: '/api/holds/', status: 404, error: 'not_found' },
+    { name: 'empty order id', method: 'get', path: '/api/orders/', status: 404, error: 'not_found' },
+    { name: 'empty id of the movements', method: 'get', path: '/api/products//movements', status: 404, error: 'not_found' },
+    { name: 'empty id of the stream', method: 'get', path: '/api/products//stream', status: 404, error: 'not_found' },
   ];
 
   async function state() {

@@ -46,6 +46,7 @@ describe('product read: the direct handler answers as the Nest route does', () =
     '/api/products/%201',
     '/api/products/abc',
     '/api/products/%ZZ',
+    '/api/products/',
   ];
 
   it('is served directly by a service started as usual; `directRoutes: false` leaves the Nest route', () => {
@@ -87,6 +88,38 @@ describe('product read: the direct handler answers as the Nest route does', () =
     expect(directLines.every((l) => l.route === '/api/products/:id' && l.request_id === 'logged-read')).toBe(true);
     const metrics = await direct.http().get('/metrics').expect(200);
     expect(metrics.text).toMatch(/http_requests_total\{method="GET",route="\/api\/products\/:id",status="404"\} \d+/);
+  });
+
+  it('answers an empty id (a trailing slash) as a path no route matches: the 404 not_found of /api/nope, GET and HEAD, logged and counted as unmatched', async () => {
+    const counted = async (app: TestApp) => {
+      const metrics = (await app.http().get('/metrics').expect(200)).text;
+      const sample = (route: string) =>
+        Number(new RegExp(`^http_requests_total\\{method="GET",route="${route}",status="404"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0);
+      return { unmatched: sample('unmatched'), route: sample('/api/products/:id') };
+    };
+    for (const [app, logs] of [
+      [direct, directLogs],
+      [nest, nestLogs],
+    ] as const) {
+      const before = await counted(app);
+      const unmatched = await app.http().get('/api/nope').set('X-Request-Id', 'empty-id');
+      expect(unmatched.body).toEqual({ statusCode: 404, error: 'not_found', message: expect.any(String) });
+      for (const method of ['get', 'head'] as const) {
+        const res = await app.http()[method]('/api/products/').set('X-Request-Id', 'empty-id');
+        expect({ method, status: res.status }).toEqual({ method, status: 404 });
+        if (method === 'get') expect(res.body).toEqual(unmatched.body);
+        for (const header of ['content-type', 'content-length', 'x-request-id']) {
+          expect({ method, header, value: res.headers[header] }).toEqual({ method, header, value: unmatched.headers[header] });
+        }
+      }
+      const lines = logs.events('request').filter((l) => l.request_id === 'empty-id');
+      expect(lines.map(({ method, route, status }) => ({ method, route, status }))).toEqual([
+        { method: 'GET', route: 'unmatched', status: 404 },
+        { method: 'GET', route: 'unmatched', status: 404 },
+        { method: 'HEAD', route: 'unmatched', status: 404 },
+      ]);
+      expect(await counted(app)).toEqual({ unmatched: before.unmatched + 2, route: before.route });
+    }
   });
 });
 
@@ -134,6 +167,16 @@ describe('product read: the direct handler answers as the Nest route does with r
       statuses.push(a.status);
     }
     expect(statuses).toEqual([200, 400, 404, 429, 429]);
+    // Past the limit, an empty id is still the unmatched route's 404: it is no read of this route.
+    for (const app of [direct, nest]) {
+      for (const method of ['get', 'head'] as const) {
+        const res = await app
+          .http()
+          [method]('/api/products/')
+          .set('X-Forwarded-For', app === direct ? address.direct : address.nest);
+        expect({ method, status: res.status }).toEqual({ method, status: 404 });
+      }
+    }
     for (const app of [direct, nest]) {
       expect((await app.http().get('/metrics')).text).toMatch(/rate_limited_total\{route="\/api\/products\/:id"\} 2\b/);
     }

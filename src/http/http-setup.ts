@@ -66,8 +66,16 @@ function parseJsonBody(req: FastifyRequest, body: Buffer): unknown {
 }
 
 /**
- * Body parsing and request ids, shared by main.ts and the tests so that both serve exactly the
- * same HTTP behaviour. Errors Fastify raises while reading a body reach Nest's error handler and
+ * The names of a route path's parameters (`/api/products/:id/movements`: `id`). A wildcard (`*`)
+ * is not one of them: its empty tail is the prefix itself (`/docs/*` serving `/docs/`).
+ */
+function namedParams(url: string): string[] {
+  return [...url.matchAll(/:(\w+)/g)].map((m) => m[1]);
+}
+
+/**
+ * Body parsing, request ids and the not-found answer of empty path parameters, shared by main.ts
+ * and the tests so that both serve exactly the same HTTP behaviour. Errors Fastify raises while reading a body reach Nest's error handler and
  * from there the one AllExceptionsFilter.
  */
 export function configureHttp(app: NestFastifyApplication): void {
@@ -85,6 +93,27 @@ export function configureHttp(app: NestFastifyApplication): void {
   fastify.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
     done();
+  });
+  // find-my-way, Fastify's router, matches a parametric route with an empty parameter in some
+  // trees (find-my-way#422): GET /api/products/ reached GET /api/products/:id and was refused 400
+  // `id`, while HEAD /api/products/ was 404. A path whose parameter is empty names nothing, so it
+  // is answered as a path no route matches: the not-found handler (404 not_found, counted and
+  // logged as `unmatched`), before the route's guards and rate limit. Only routes with parameters
+  // get the hook, so the others pay nothing for it.
+  fastify.addHook('onRoute', (route) => {
+    const params = namedParams(route.url);
+    if (params.length === 0) return;
+    const unmatchedWhenEmpty = (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      const values = req.params as Record<string, string | undefined>;
+      for (const name of params) {
+        if (values[name] === '') {
+          reply.callNotFound();
+          return;
+        }
+      }
+      done();
+    };
+    route.onRequest = [...[route.onRequest ?? []].flat(), unmatchedWhenEmpty];
   });
   // The handler (guards, interceptors, controller, services) of a route that changes something
   // runs inside the request's context, so every domain line it writes carries the request id (the
