@@ -123,6 +123,28 @@ describe('admin routes: setting up a sale', () => {
     expect(text.body.error).toBe('unsupported_media_type');
   });
 
+  it('a path id of any length is 400 `id`, checked after 415 and 401 like any other bad id (PATCH and the movements)', async () => {
+    const ID_PROBLEM = [{ field: 'id', problem: 'must be an integer from 1 to 9007199254740991' }];
+    for (const digits of [101, 5000]) {
+      const id = '9'.repeat(digits);
+      const patch = () => t.http().patch(`/api/products/${id}`);
+      const movements = () => t.http().get(`/api/products/${id}/movements`);
+      const seen = async (req: ReturnType<typeof patch>) => {
+        const res = await req;
+        return { digits, status: res.status, error: res.body.error as unknown, details: res.body.details as unknown };
+      };
+      expect(await seen(patch().set(auth).send({ restock: 1 }))).toEqual({ digits, status: 400, error: 'validation_failed', details: ID_PROBLEM });
+      expect(await seen(movements().set(auth))).toEqual({ digits, status: 400, error: 'validation_failed', details: ID_PROBLEM });
+      expect(await seen(patch().send({ restock: 1 }))).toMatchObject({ digits, status: 401, error: 'unauthorized' });
+      expect(await seen(movements())).toMatchObject({ digits, status: 401, error: 'unauthorized' });
+      expect(await seen(patch().set(auth).set('Content-Type', 'text/plain').send('x'))).toMatchObject({
+        digits,
+        status: 415,
+        error: 'unsupported_media_type',
+      });
+    }
+  });
+
   it('concurrent restocks and holds keep 0 <= available <= stock and lose no unit', async () => {
     const created = await t.http().post('/api/products').set(auth).send({ name: 'Contended', price: '5.00', stock: 10 }).expect(201);
     const id = created.body.id as number;
@@ -168,6 +190,14 @@ describe('admin routes without ADMIN_TOKEN', () => {
         const res = await t.http().post('/api/products').set(headers).send({ name: 'x', price: '1.00', stock: 1 }).expect(403);
         expect(res.body).toMatchObject({ statusCode: 403, error: 'admin_disabled' });
         await t.http().patch(`/api/products/${existing.id}`).set(headers).send({ restock: 1 }).expect(403);
+      }
+      // A path id of any length is no exception: 403 comes first.
+      for (const digits of [101, 5000]) {
+        const id = '9'.repeat(digits);
+        const patch = await t.http().patch(`/api/products/${id}`).set(auth).send({ restock: 1 });
+        const movements = await t.http().get(`/api/products/${id}/movements`).set(auth);
+        for (const res of [patch, movements])
+          expect({ digits, status: res.status, error: res.body.error as unknown }).toEqual({ digits, status: 403, error: 'admin_disabled' });
       }
       // No product was created, and the one that exists was not restocked.
       const rows: Array<{ id: number; stock: number }> = await t.dataSource.query('SELECT id, stock FROM products');

@@ -204,6 +204,36 @@ describe('bad input always gets the contract error, never a 500, never a change'
     expect(await state()).toEqual(before);
   });
 
+  it('refuses a path id of any length as `id`, not as a malformed URL: 101, 5000 and 16000 digits', async () => {
+    // 16000 digits keep the request's head under Node's 16 KiB limit (431 beyond it).
+    for (const digits of [101, 5000, 16_000]) {
+      const id = '9'.repeat(digits);
+      for (const [method, template] of [
+        ['get', '/api/products/ID'],
+        ['head', '/api/products/ID'],
+        ['get', '/api/holds/ID'],
+        ['head', '/api/holds/ID'],
+        ['get', '/api/orders/ID'],
+        ['get', '/api/products/ID/stream'],
+      ] as const) {
+        const res = await t.http()[method](template.replace('ID', id)).set('X-Request-Id', 'long-id');
+        const label = { digits, method, template };
+        expect({ ...label, status: res.status, request_id: res.headers['x-request-id'] }).toEqual({ ...label, status: 400, request_id: 'long-id' });
+        if (method === 'get') {
+          expect({ ...label, body: res.body as unknown }).toEqual({
+            ...label,
+            body: {
+              statusCode: 400,
+              error: 'validation_failed',
+              message: expect.any(String),
+              details: [{ field: 'id', problem: 'must be an integer from 1 to 9007199254740991' }],
+            },
+          });
+        }
+      }
+    }
+  });
+
   it('gives every response an X-Request-Id: the client one when well-formed, a new one otherwise', async () => {
     const own = await t.http().get(`/api/products/${productId}`).set('X-Request-Id', 'abc-123_x.y');
     expect(own.headers['x-request-id']).toBe('abc-123_x.y');

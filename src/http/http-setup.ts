@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { maxHeaderSize, type IncomingMessage } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -25,8 +25,16 @@ export function createHttpAdapter(trustProxy = false): FastifyAdapter {
     // (not the contract's, no Retry-After). They are served normally instead: the pool stays open
     // until the listener has drained, and each such answer closes its connection.
     return503OnClosing: false,
+    // A path parameter longer than find-my-way's maxParamLength (100 by default) makes the router
+    // give up before any route matches, and Fastify then calls frameworkErrors: a 101-digit id was
+    // answered as a malformed URL, ahead of 415 and the admin checks, instead of 400 `id` in the
+    // contract's order. The request line counts towards Node's header limit (maxHeaderSize, 16 KiB
+    // unless --max-http-header-size says otherwise; 431 beyond it), so no parameter a request can
+    // carry is longer: every id reaches its route and is refused there like any other bad id.
+    routerOptions: { maxParamLength: maxHeaderSize },
     // A URL Fastify cannot decode (malformed percent-encoding) gets the contract's 400 too, with
-    // its request id, instead of Fastify's own body.
+    // its request id, instead of Fastify's own body. (The router's other refusal, a parameter
+    // over maxParamLength, cannot happen: see routerOptions.)
     frameworkErrors: (_err: Error, req: FastifyRequest, reply: FastifyReply) => {
       reply.header('x-request-id', req.id);
       sendError(reply, req, new ValidationFailedError([{ field: 'path', problem: 'is not a valid URL (malformed percent-encoding)' }]), logger);
