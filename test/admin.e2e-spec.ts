@@ -123,6 +123,17 @@ describe('admin routes: setting up a sale', () => {
     expect(text.body.error).toBe('unsupported_media_type');
   });
 
+  it('PATCH checks the path id before the body: a bad id with a bad body reports only `id`', async () => {
+    for (const body of [{ restock: 0 }, { restock: 'x', stock: 1 }, {}]) {
+      const res = await t.http().patch('/api/products/abc?x=1').set(auth).send(body);
+      expect({ body, status: res.status, details: res.body.details as unknown }).toEqual({
+        body,
+        status: 400,
+        details: [{ field: 'id', problem: 'must be an integer from 1 to 9007199254740991' }],
+      });
+    }
+  });
+
   it('a path id of any length is 400 `id`, checked after 415 and 401 like any other bad id (PATCH and the movements)', async () => {
     const ID_PROBLEM = [{ field: 'id', problem: 'must be an integer from 1 to 9007199254740991' }];
     for (const digits of [101, 5000]) {

@@ -164,4 +164,18 @@ describe('the stock ledger: every change of stock or reserved writes its movemen
     const after = await t.http().get(`/api/products/${p.id}/movements?after_id=${all.body.data[0].id}`).set(auth).expect(200);
     expect(after.body).toEqual({ data: [], next_after_id: null });
   });
+
+  it('checks the path id before the query: a bad id is reported alone, whatever the query says', async () => {
+    const ID_PROBLEM = [{ field: 'id', problem: 'must be an integer from 1 to 9007199254740991' }];
+    for (const id of ['abc', '01', '0', '9007199254740992']) {
+      for (const query of ['', '?foo=1', '?limit=0', '?limit=0&after_id=x&kind=hold', '?limit=1&limit=2']) {
+        const res = await t.http().get(`/api/products/${id}/movements${query}`).set(auth);
+        expect({ id, query, status: res.status, details: res.body.details as unknown }).toEqual({ id, query, status: 400, details: ID_PROBLEM });
+      }
+    }
+    // With a good id the query is checked: every bad parameter is reported.
+    const p = await factories(t.dataSource).makeProduct({ stock: 1 });
+    const bad = await t.http().get(`/api/products/${p.id}/movements?foo=1&limit=0`).set(auth).expect(400);
+    expect(bad.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['foo', 'limit']);
+  });
 });

@@ -1,19 +1,12 @@
-import { Controller, Get, Injectable, Param, PipeTransform, Query } from '@nestjs/common';
+import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { AdminDisabledError, ProductNotFoundError, ServiceUnavailableError, UnauthorizedError, ValidationFailedError } from '../common/errors';
 import { ADMIN_SECURITY, ApiErrors, ApiIdParam } from '../http/openapi';
 import { AdminOnly } from '../http/route-auth';
 import { MAX_ID, ParseIdPipe } from '../http/validation';
-import { DEFAULT_MOVEMENT_PAGE_SIZE, ListMovementsQuery, MAX_MOVEMENT_PAGE_SIZE, parseListMovementsQuery } from './dto/list-movements.query';
+import { DEFAULT_MOVEMENT_PAGE_SIZE, MAX_MOVEMENT_PAGE_SIZE, parseListMovementsQuery } from './dto/list-movements.query';
 import { MovementPage } from './dto/movement.response';
 import { LedgerService } from './ledger.service';
-
-@Injectable()
-class ListMovementsQueryPipe implements PipeTransform<Record<string, unknown>, ListMovementsQuery> {
-  transform(query: Record<string, unknown>): ListMovementsQuery {
-    return parseListMovementsQuery(query ?? {});
-  }
-}
 
 /** A product's stock history, for operators (admin token). */
 @ApiTags('products')
@@ -39,7 +32,10 @@ export class LedgerController {
   })
   @ApiOkResponse({ type: MovementPage, description: 'The product’s stock movements in id order; always fresh.' })
   @ApiErrors(new ValidationFailedError([]), new UnauthorizedError(), new AdminDisabledError(), new ProductNotFoundError())
-  list(@Param('id', ParseIdPipe) id: number, @Query(ListMovementsQueryPipe) query: ListMovementsQuery): Promise<MovementPage> {
-    return this.ledger.page(id, query);
+  list(@Param('id', ParseIdPipe) id: number, @Query() query: Record<string, unknown>): Promise<MovementPage> {
+    // The query is parsed here, once the id has passed its pipe, not by a pipe of its own: Nest
+    // runs a handler's parameter pipes concurrently and answers the first refusal to settle, which
+    // was the query's. The contract checks the path first, so a bad id is reported alone.
+    return this.ledger.page(id, parseListMovementsQuery(query ?? {}));
   }
 }
