@@ -5,7 +5,7 @@ const DB = 'fs_test_bad_input';
 
 interface Case {
   name: string;
-  method?: 'post' | 'get' | 'patch' | 'delete';
+  method?: 'post' | 'get' | 'patch' | 'delete' | 'put' | 'options';
   path: string;
   /** A raw string is sent as is; anything else is sent as JSON. */
   body?: unknown;
@@ -154,6 +154,41 @@ describe('bad input always gets the contract error, never a 500, never a change'
     { name: 'unknown route', method: 'get', path: '/api/nothing-here', status: 404, error: 'not_found' },
     { name: 'unknown method on a route', method: 'delete', path: '/api/holds', status: 404, error: 'not_found' },
     { name: 'path outside /api', method: 'get', path: '/products/1', status: 404, error: 'not_found' },
+    // A path or method no route serves is 404 whatever its body's media type; only an oversized
+    // body is refused first, 413, as the body is read before anything else.
+    {
+      name: 'unknown method with a text body',
+      method: 'delete',
+      path: '/api/products/1',
+      body: 'x',
+      contentType: 'text/plain',
+      status: 404,
+      error: 'not_found',
+    },
+    { name: 'unknown method without a body', method: 'delete', path: '/api/products/1', status: 404, error: 'not_found' },
+    { name: 'unknown route with a text body', path: '/api/nope', body: 'x', contentType: 'text/plain', status: 404, error: 'not_found' },
+    {
+      name: 'unknown route with a form body',
+      method: 'put',
+      path: '/api/holds',
+      body: 'a=1',
+      contentType: 'application/x-www-form-urlencoded',
+      status: 404,
+      error: 'not_found',
+    },
+    { name: 'unknown route with a body and no content type', path: '/api/nope', body: '{}', contentType: null, status: 404, error: 'not_found' },
+    { name: 'unknown route with a malformed content type', path: '/api/nope', body: 'x', contentType: 'nonsense', status: 404, error: 'not_found' },
+    { name: 'unknown route with a JSON body', path: '/api/nope', body: { product_id: 1, qty: 1 }, status: 404, error: 'not_found' },
+    { name: 'unknown route with invalid JSON', method: 'options', path: '/api/products', body: '{"a":', status: 404, error: 'not_found' },
+    {
+      name: 'unknown route, oversized text body: 413',
+      path: '/api/nope',
+      body: 'x'.repeat(20_000),
+      contentType: 'text/plain',
+      status: 413,
+      error: 'payload_too_large',
+    },
+    { name: 'unknown route, oversized JSON body: 413', path: '/api/nope', body: { pad: 'x'.repeat(20_000) }, status: 413, error: 'payload_too_large' },
     // An empty path parameter names nothing: whatever the router makes of it, the path matches no route.
     { name: 'empty product id (trailing slash)', method: 'get', path: '/api/products/', status: 404, error: 'not_found' },
     { name: 'empty product id on PATCH', method: 'patch', path: '/api/products/', body: { restock: 1 }, status: 404, error: 'not_found' },

@@ -59,15 +59,20 @@ function fromHttpException(err: HttpException): DomainError {
 
 /**
  * Maps anything thrown while serving a request to the contract's error body. The only place
- * where status codes and `error` codes of failures are decided.
+ * where status codes and `error` codes of failures are decided. `unmatched`: the request matched
+ * no route (Fastify's `request.is404`).
  */
-export function toErrorResponse(err: unknown): ErrorResponse {
+export function toErrorResponse(err: unknown, unmatched = false): ErrorResponse {
   let domain: DomainError | undefined;
   let unexpected = false;
   if (err instanceof DomainError) domain = err;
   else if (err instanceof HttpException) domain = fromHttpException(err);
   else if (isConnectionError(err) || retryReason(err)) domain = new ServiceUnavailableError();
   else if (err && typeof err === 'object') domain = fromFastifyError(err);
+  // A request no route serves is 404 whatever the media type of its body: 415 is a route's
+  // refusal of a body it cannot take, and no route is there. Fastify still reads the body of an
+  // unmatched request, up to the same limit, so an oversized one stays 413 (docs/API.md).
+  if (unmatched && domain instanceof UnsupportedMediaTypeError) domain = new NotFoundError();
   if (!domain) {
     domain = new InternalError();
     unexpected = true;

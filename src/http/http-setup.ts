@@ -94,8 +94,12 @@ export function configureHttp(app: NestFastifyApplication): void {
     done(null, parseJsonBody(req, body as Buffer));
   });
   // Any other media type is read up to the limit first, so an oversized body is 413 before 415.
-  fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES }, (_req, _body, done) => {
-    done(new UnsupportedMediaTypeError(), undefined);
+  // A request that matched no route is then handed to the not-found handler, as Fastify does when
+  // no parser takes an unmatched request's body: 404 whatever the media type, on a connection kept
+  // open (a refused body closes it). A Content-Type Fastify cannot parse at all never reaches a
+  // parser; toErrorResponse turns that 415 into the 404 of an unmatched request.
+  fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES }, (req, _body, done) => {
+    done(req.is404 ? null : new UnsupportedMediaTypeError(), undefined);
   });
 
   fastify.addHook('onRequest', (req, reply, done) => {
