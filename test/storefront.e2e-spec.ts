@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { factories } from './factories';
@@ -52,6 +52,30 @@ describe('the storefront and the operator view in a real browser (headless Chrom
   /** Resolves when the element's text is `expected` (checked on every animation frame). */
   const untilText = (id: string, expected: string, timeout = 10_000) =>
     page.waitForFunction(([i, e]) => document.getElementById(i)?.textContent === e, [id, expected] as const, { timeout });
+
+  it('serves every page and asset with its media type (text/html, text/javascript, text/css), GET and HEAD', async () => {
+    const types: Record<string, string> = {
+      '/': 'text/html; charset=utf-8',
+      '/index.html': 'text/html; charset=utf-8',
+      '/admin.html': 'text/html; charset=utf-8',
+      '/storefront.js': 'text/javascript; charset=utf-8',
+      '/admin.js': 'text/javascript; charset=utf-8',
+      '/style.css': 'text/css; charset=utf-8',
+    };
+    // Every file of the pages is listed above, so a new one gets its type checked too.
+    const files = readdirSync(join(__dirname, '..', 'src', 'live', 'public')).map((f) => `/${f}`);
+    expect(files.sort()).toEqual(
+      Object.keys(types)
+        .filter((p) => p !== '/')
+        .sort(),
+    );
+    for (const [path, type] of Object.entries(types)) {
+      for (const method of ['get', 'head'] as const) {
+        const res = await short.http()[method](path);
+        expect({ method, path, status: res.status, type: res.headers['content-type'] }).toEqual({ method, path, status: 200, type });
+      }
+    }
+  });
 
   it('shows the demo product live: Reserve drops the count with a countdown, another client moves it within 1.5 s, the lapse brings it back', async () => {
     await page.goto(`${short.url}/`);
