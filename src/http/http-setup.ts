@@ -83,8 +83,8 @@ function namedParams(url: string): string[] {
 
 /**
  * Body parsing, request ids and the not-found answer of empty path parameters, shared by main.ts
- * and the tests so that both serve exactly the same HTTP behaviour. Errors Fastify raises while reading a body reach Nest's error handler and
- * from there the one AllExceptionsFilter.
+ * and the tests so that both serve exactly the same HTTP behaviour. Errors Fastify raises while
+ * reading a body reach Nest's error handler and from there the one AllExceptionsFilter.
  */
 export function configureHttp(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();
