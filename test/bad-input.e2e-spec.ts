@@ -189,6 +189,24 @@ describe('bad input always gets the contract error, never a 500, never a change'
       error: 'payload_too_large',
     },
     { name: 'unknown route, oversized JSON body: 413', path: '/api/nope', body: { pad: 'x'.repeat(20_000) }, status: 413, error: 'payload_too_large' },
+    // A Content-Type that does not parse is refused before the body is read: its declared length decides 413.
+    { name: 'malformed content type', path: '/api/holds', body: 'x', contentType: 'nonsense', status: 415, error: 'unsupported_media_type' },
+    {
+      name: 'oversized, malformed content type: 413',
+      path: '/api/holds',
+      body: 'x'.repeat(20_000),
+      contentType: 'nonsense',
+      status: 413,
+      error: 'payload_too_large',
+    },
+    {
+      name: 'unknown route, oversized, malformed content type: 413',
+      path: '/api/nope',
+      body: 'x'.repeat(20_000),
+      contentType: 'nonsense',
+      status: 413,
+      error: 'payload_too_large',
+    },
     // An empty path parameter names nothing: whatever the router makes of it, the path matches no route.
     { name: 'empty product id (trailing slash)', method: 'get', path: '/api/products/', status: 404, error: 'not_found' },
     { name: 'empty product id on PATCH', method: 'patch', path: '/api/products/', body: { restock: 1 }, status: 404, error: 'not_found' },

@@ -17,10 +17,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
 /**
  * Answers `exception` with the contract's error body (unknown errors: `internal_error`, stack
- * logged); a request that matched no route is 404 whatever its body's media type.
+ * logged), decided with what the request itself says (toErrorResponse).
  */
 export function sendError(reply: FastifyReply, request: FastifyRequest, exception: unknown, logger: Logger): void {
-  const res = toErrorResponse(exception, request.is404);
+  const res = toErrorResponse(exception, request);
   if (res.unexpected) {
     const stack = exception instanceof Error ? exception.stack : String(exception);
     logger.error({ msg: 'request.failed', request_id: request.id, err: stack });

@@ -57,22 +57,34 @@ function fromHttpException(err: HttpException): DomainError {
   }
 }
 
+/** What of the request, beside the error, decides its answer: whether it matched a route, and its declared body length. */
+export interface RequestFacts {
+  /** The request matched no route (Fastify's `request.is404`). */
+  is404?: boolean;
+  headers: { 'content-length'?: string };
+}
+
 /**
  * Maps anything thrown while serving a request to the contract's error body. The only place
- * where status codes and `error` codes of failures are decided. `unmatched`: the request matched
- * no route (Fastify's `request.is404`).
+ * where status codes and `error` codes of failures are decided; `request` when the failure is
+ * the request's own answer (not, say, a refusal recorded for an Idempotency-Key).
  */
-export function toErrorResponse(err: unknown, unmatched = false): ErrorResponse {
+export function toErrorResponse(err: unknown, request?: RequestFacts): ErrorResponse {
   let domain: DomainError | undefined;
   let unexpected = false;
   if (err instanceof DomainError) domain = err;
   else if (err instanceof HttpException) domain = fromHttpException(err);
   else if (isConnectionError(err) || retryReason(err)) domain = new ServiceUnavailableError();
   else if (err && typeof err === 'object') domain = fromFastifyError(err);
-  // A request no route serves is 404 whatever the media type of its body: 415 is a route's
-  // refusal of a body it cannot take, and no route is there. Fastify still reads the body of an
-  // unmatched request, up to the same limit, so an oversized one stays 413 (docs/API.md).
-  if (unmatched && domain instanceof UnsupportedMediaTypeError) domain = new NotFoundError();
+  if (domain instanceof UnsupportedMediaTypeError && request) {
+    // 413 comes first whatever the media type (docs/API.md). A body of any type Fastify can name is
+    // read up to the limit before its 415, but one whose Content-Type does not parse is refused
+    // unread: its declared length then says whether it is over the limit.
+    if (Number(request.headers['content-length']) > BODY_LIMIT_BYTES) domain = new PayloadTooLargeError(BODY_LIMIT_BYTES);
+    // A request no route serves is 404 whatever the media type of its body: 415 is a route's
+    // refusal of a body it cannot take, and no route is there.
+    else if (request.is404) domain = new NotFoundError();
+  }
   if (!domain) {
     domain = new InternalError();
     unexpected = true;
