@@ -26,8 +26,9 @@ async function seedEveryKind(make: Make): Promise<{ gone: number[]; kept: number
   const orders: number[] = [];
   const hold = async (list: number[], status: 'active' | 'expired', expiresAt: Date) =>
     list.push((await make.makeHold({ productId: p.id, status, expiresAt, createdAt: new Date(expiresAt.getTime() - 120_000) })).id);
+  // An expired order changed at its deadline: its `updated_at` is its `expires_at`.
   const order = async (list: number[], status: 'pending' | 'paid' | 'cancelled' | 'expired', at: Date, updatedAt = at) => {
-    const o = await make.makeOrder({ productId: p.id, status, at, updatedAt });
+    const o = await make.makeOrder({ productId: p.id, status, at, updatedAt, ...(status === 'expired' ? { expiresAt: updatedAt } : {}) });
     list.push(o.holdId);
     orders.push(o.id);
   };
@@ -88,6 +89,31 @@ describe('retention: ended holds are deleted after HOLD_RETENTION_DAYS (real Mar
     await expect(job.purgeEnded()).resolves.toEqual({ holds: 0, done: true });
     const metrics = await t.http().get('/metrics').expect(200);
     expect(metrics.text).toMatch(new RegExp(`^holds_purged_total ${gone.length}$`, 'm'));
+  });
+
+  it("a database whose expired orders carry the sweep's time as updated_at is brought to their expires_at by its migration, and their holds go on time", async () => {
+    const make = factories(t.dataSource);
+    const p = await make.makeProduct({ stock: 1_000 });
+    // Swept before the rule: the order lapsed 8 days ago, the sweep stored its own time 2 days later.
+    const late = await make.makeOrder({ productId: p.id, status: 'expired', at: daysAgo(8.1), expiresAt: daysAgo(8), updatedAt: daysAgo(6) });
+    const paid = await make.makeOrder({ productId: p.id, status: 'paid', at: daysAgo(8.1), expiresAt: daysAgo(8), updatedAt: daysAgo(6) });
+    const times = async (id: number) => {
+      const [row] = await t.dataSource.query('SELECT updated_at, expires_at FROM orders WHERE id = ?', [id]);
+      return { updated: new Date(row.updated_at).getTime(), expires: new Date(row.expires_at).getTime() };
+    };
+    const paidBefore = await times(paid.id);
+    expect(paidBefore.updated).toBeGreaterThan(paidBefore.expires);
+    const migration = 'ExpiredOrdersChangedAtDeadline1764000000012';
+    const [{ n: applied }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM migrations WHERE name = ?', [migration]);
+    expect(Number(applied)).toBe(1);
+    await t.dataSource.query('DELETE FROM migrations WHERE name = ?', [migration]);
+    await t.dataSource.runMigrations({ transaction: 'each' });
+
+    const expired = await times(late.id);
+    expect(expired.updated).toBe(expired.expires);
+    expect(await times(paid.id)).toEqual(paidBefore); // a paid order keeps the time its payment was applied
+    expect(await job.purgeEnded()).toEqual({ holds: 1, done: true });
+    expect(await holdIds(t)).toEqual([paid.holdId]);
   });
 
   it('works in chunks of bounded size: more rows than one chunk take several short DELETEs, each LIMITed', async () => {

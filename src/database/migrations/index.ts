@@ -10,6 +10,7 @@ import { Buyers1764000000008 } from './1764000000008-Buyers';
 import { StockMovements1764000000009 } from './1764000000009-StockMovements';
 import { ExactComparisons1764000000010 } from './1764000000010-ExactComparisons';
 import { IdempotencyScopeByBuyer1764000000011 } from './1764000000011-IdempotencyScopeByBuyer';
+import { ExpiredOrdersChangedAtDeadline1764000000012 } from './1764000000012-ExpiredOrdersChangedAtDeadline';
 
 /** Every migration, in order: the schema changes only through these. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   StockMovements1764000000009,
   ExactComparisons1764000000010,
   IdempotencyScopeByBuyer1764000000011,
+  ExpiredOrdersChangedAtDeadline1764000000012,
 ];
