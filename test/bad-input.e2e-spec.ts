@@ -1,5 +1,6 @@
 import { factories } from './factories';
 import { startTestApp, TestApp } from './helpers/test-app';
+import { sendWebhook } from './helpers/webhook';
 
 const DB = 'fs_test_bad_input';
 
@@ -23,7 +24,7 @@ describe('bad input always gets the contract error, never a 500, never a change'
   let holdId: number;
 
   beforeAll(async () => {
-    t = await startTestApp(DB, { AVAILABILITY_CACHE_TTL_MS: '0' });
+    t = await startTestApp(DB, { AVAILABILITY_CACHE_TTL_MS: '0', ADMIN_TOKEN: 'bad-input-admin' });
     const make = factories(t.dataSource);
     productId = (await make.makeProduct({ stock: 20 })).id;
     holdId = (await t.http().post('/api/holds').send({ product_id: productId, qty: 1 }).expect(201)).body.id;
@@ -285,6 +286,60 @@ describe('bad input always gets the contract error, never a 500, never a change'
         }
       }
     }
+  });
+
+  it('refuses a body nested more than 32 levels deep as `body`, on every body route, before the Idempotency-Key, never 500', async () => {
+    // `{"x": [[…]]}` with the object itself as level 1; `fields` are the route's own fields.
+    const nested = (levels: number, fields: string, inner = '') => `{${fields}"x":${'['.repeat(levels - 1)}${inner}${']'.repeat(levels - 1)}}`;
+    const tooDeep = { field: 'body', problem: 'must not nest arrays or objects more than 32 levels deep' };
+    const before = await state();
+    const routes = [
+      { path: '/api/holds', fields: `"product_id":${productId},"qty":1,`, key: true },
+      { path: '/api/orders', fields: `"hold_id":${holdId},`, key: true },
+      { path: '/api/products', fields: '"name":"n","price":"1.00","stock":1,', admin: true },
+      { path: `/api/products/${productId}`, method: 'patch' as const, fields: '"restock":1,', admin: true },
+      { path: '/api/payments/webhook', fields: '"idempotency_key":"deep","order_id":1,"status":"success",', webhook: true },
+    ];
+    // 8000 levels is what 16 KiB can carry; an escape (`\u0061`) takes the parse that looks for forbidden keys.
+    for (const [levels, inner] of [
+      [33, ''],
+      [3000, ''],
+      [8000, ''],
+      [3000, '"\\u0061"'],
+    ] as const) {
+      for (const r of routes) {
+        const raw = nested(levels, r.fields, inner);
+        const res = r.webhook
+          ? await sendWebhook(t, raw)
+          : await t
+              .http()
+              [r.method ?? 'post'](r.path)
+              .set('Content-Type', 'application/json')
+              .set(r.admin ? { Authorization: 'Bearer bad-input-admin' } : {})
+              .set(r.key ? { 'Idempotency-Key': `deep-${levels}` } : {})
+              .send(raw);
+        const label = { path: r.path, levels, inner };
+        expect({ ...label, status: res.status, body: res.body as unknown }).toEqual({
+          ...label,
+          status: 400,
+          body: { statusCode: 400, error: 'validation_failed', message: expect.any(String), details: [tooDeep] },
+        });
+      }
+    }
+    // 32 levels is an ordinary body: its unknown field is refused as such.
+    const ok = await t
+      .http()
+      .post('/api/holds')
+      .set('Content-Type', 'application/json')
+      .send(nested(32, `"product_id":${productId},"qty":1,`));
+    expect({ status: ok.status, details: ok.body.details as unknown }).toEqual({
+      status: 400,
+      details: [{ field: 'x', problem: 'property x should not exist' }],
+    });
+    expect(await state()).toEqual(before);
+    // Refused before the key was looked at, so not stored: the key then runs as new.
+    const fresh = await t.http().post('/api/holds').set('Idempotency-Key', 'deep-8000').send({ product_id: productId, qty: 1 }).expect(201);
+    expect(fresh.headers['idempotent-replayed']).toBeUndefined();
   });
 
   it('gives every response an X-Request-Id: the client one when well-formed, a new one otherwise', async () => {

@@ -12,6 +12,8 @@ import {
 import { isConnectionError, retryReason } from './db-errors';
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
+/** The deepest a JSON body may nest arrays and objects (the body object itself is level 1). */
+export const MAX_BODY_DEPTH = 32;
 
 export interface ErrorResponse {
   status: number;

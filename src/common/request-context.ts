@@ -9,6 +9,8 @@ declare module 'fastify' {
     invalidJson?: boolean;
     /** The body parses but names a key that would reach an object's prototype. */
     forbiddenKeys?: string[];
+    /** The body parses but nests arrays or objects deeper than MAX_BODY_DEPTH. */
+    bodyTooDeep?: boolean;
   }
 }
 

@@ -3,7 +3,7 @@ import { maxHeaderSize, type IncomingMessage } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { BODY_LIMIT_BYTES } from '../common/error-response';
+import { BODY_LIMIT_BYTES, MAX_BODY_DEPTH } from '../common/error-response';
 import { sendError } from '../common/all-exceptions.filter';
 import { UnsupportedMediaTypeError, ValidationFailedError } from '../common/errors';
 import { acceptedRequestId, runInRequestContext } from '../common/request-context';
@@ -47,30 +47,51 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const MAY_HOLD_FORBIDDEN_KEY = /__proto__|constructor|prototype|\\/;
 
 /**
+ * Whether `value` nests arrays or objects more than `levels` deep (a scalar is 0 deep, `{}` 1).
+ * Its recursion stops at `levels`, so it is bounded whatever the value.
+ */
+function nestedDeeperThan(value: unknown, levels: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (levels === 0) return true;
+  for (const v of Array.isArray(value) ? value : Object.values(value)) if (nestedDeeperThan(v, levels - 1)) return true;
+  return false;
+}
+
+/**
  * Parses a JSON body without failing the request: a body that is not JSON is only marked, so
  * that the 401 checks (webhook signature, admin token) still answer first, as the contract orders.
- * Forbidden keys are dropped and recorded; the parse that looks at every key (a reviver, several
- * times slower) runs only for a body whose text could contain one.
+ * A body nested deeper than MAX_BODY_DEPTH is marked too, and goes no further: what would read it
+ * next (the reviver below, the Idempotency-Key's hash, the validation pipe) recurses per level, and
+ * a 16 KiB body can nest 8000 levels, past the stack (a 500). Only a text longer than two
+ * characters a level can nest that deep, so a usual hold's body is not walked. Forbidden keys are
+ * dropped and recorded; the parse that looks at every key (a reviver, several times slower) runs
+ * only for a body whose text could contain one.
  */
 function parseJsonBody(req: FastifyRequest, body: Buffer): unknown {
   req.rawBody = body;
   const text = body.toString('utf8');
+  let value: unknown;
   try {
-    if (!MAY_HOLD_FORBIDDEN_KEY.test(text)) return JSON.parse(text) as unknown;
-    const forbidden: string[] = [];
-    const value: unknown = JSON.parse(text, (key, v: unknown) => {
-      if (FORBIDDEN_KEYS.has(key)) {
-        forbidden.push(key);
-        return undefined;
-      }
-      return v;
-    });
-    if (forbidden.length > 0) req.forbiddenKeys = forbidden;
-    return value;
+    value = JSON.parse(text);
   } catch {
     req.invalidJson = true;
     return undefined;
   }
+  if (text.length > 2 * MAX_BODY_DEPTH && nestedDeeperThan(value, MAX_BODY_DEPTH)) {
+    req.bodyTooDeep = true;
+    return undefined;
+  }
+  if (!MAY_HOLD_FORBIDDEN_KEY.test(text)) return value;
+  const forbidden: string[] = [];
+  value = JSON.parse(text, (key, v: unknown) => {
+    if (FORBIDDEN_KEYS.has(key)) {
+      forbidden.push(key);
+      return undefined;
+    }
+    return v;
+  });
+  if (forbidden.length > 0) req.forbiddenKeys = forbidden;
+  return value;
 }
 
 /**

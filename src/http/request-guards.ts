@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from '../common/all-exceptions.filter';
+import { MAX_BODY_DEPTH } from '../common/error-response';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import {
   AdminDisabledError,
@@ -116,6 +117,9 @@ export function checkJsonBody(req: FastifyRequest): void {
   if (req.invalidJson) throw new InvalidJsonError();
   if (req.forbiddenKeys) {
     throw new ValidationFailedError(req.forbiddenKeys.map((field) => ({ field, problem: 'is not allowed' })));
+  }
+  if (req.bodyTooDeep) {
+    throw new ValidationFailedError([{ field: 'body', problem: `must not nest arrays or objects more than ${MAX_BODY_DEPTH} levels deep` }]);
   }
   const body: unknown = req.body;
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
