@@ -80,6 +80,27 @@ describe('Idempotency-Key on POST /api/holds and POST /api/orders', () => {
     expect(Number(n)).toBe(0);
   });
 
+  it('compares keys byte for byte: a key ending in a space (two headers joined) is not the key without it', async () => {
+    const p = await make.makeProduct({ stock: 10 });
+    const key = `${newKey()},`;
+    const first = await hold(key, { product_id: p.id, qty: 1 }).expect(201);
+    // Node joins repeated headers with ", ": `key` without its comma and an empty one arrive as `${key} `.
+    const twoHeaders = () =>
+      t
+        .http()
+        .post('/api/holds')
+        .set({ 'Idempotency-Key': [key.slice(0, -1), ''] } as unknown as Record<string, string>);
+    const spaced = await twoHeaders().send({ product_id: p.id, qty: 1 });
+    expect({ status: spaced.status, replayed: spaced.headers['idempotent-replayed'] }).toEqual({ status: 201, replayed: undefined });
+    expect(spaced.body.id).not.toBe(first.body.id);
+    // Each is its own key and replays its own answer.
+    const again = await twoHeaders().send({ product_id: p.id, qty: 1 }).expect(201);
+    expect({ replayed: again.headers['idempotent-replayed'], id: again.body.id }).toEqual({ replayed: 'true', id: spaced.body.id });
+    expect((await hold(key, { product_id: p.id, qty: 1 }).expect(201)).body.id).toBe(first.body.id);
+    expect(await holdsOf(p.id)).toBe(2);
+    expect(await available(p.id)).toBe(8);
+  });
+
   it('a refusal is remembered too: the same key answers the same 409 even after stock came back', async () => {
     const p = await make.makeProduct({ stock: 1 });
     await hold(undefined, { product_id: p.id, qty: 1 }).expect(201);

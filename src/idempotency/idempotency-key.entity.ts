@@ -8,7 +8,8 @@ export class IdempotencyKey {
   @PrimaryColumn({ type: 'varchar', length: 64, charset: 'ascii', collation: 'ascii_bin' })
   scope: string;
 
-  @PrimaryColumn({ name: 'idem_key', type: 'varchar', length: 255, charset: 'ascii', collation: 'ascii_bin' })
+  /** Compared byte for byte, trailing spaces included: the column's collation is the server's NO PAD binary one (migration IdempotencyKeysExact). */
+  @PrimaryColumn({ name: 'idem_key', type: 'varchar', length: 255, charset: 'utf8mb4' })
   idemKey: string;
 
   @Column({ name: 'request_hash', type: 'char', length: 64, charset: 'ascii' })

@@ -26,7 +26,7 @@ export class ExactComparisons1764000000010 implements MigrationInterface {
 }
 
 /** The server's NO PAD binary collation of utf8mb4 (MariaDB 10.2+, MySQL 8.0+). */
-async function noPadBinaryCollation(queryRunner: QueryRunner): Promise<string> {
+export async function noPadBinaryCollation(queryRunner: QueryRunner): Promise<string> {
   const rows = (await queryRunner.query(
     "SELECT COLLATION_NAME AS name FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN ('utf8mb4_nopad_bin', 'utf8mb4_0900_bin')",
   )) as Array<{ name: string }>;

@@ -11,6 +11,7 @@ import { StockMovements1764000000009 } from './1764000000009-StockMovements';
 import { ExactComparisons1764000000010 } from './1764000000010-ExactComparisons';
 import { IdempotencyScopeByBuyer1764000000011 } from './1764000000011-IdempotencyScopeByBuyer';
 import { ExpiredOrdersChangedAtDeadline1764000000012 } from './1764000000012-ExpiredOrdersChangedAtDeadline';
+import { IdempotencyKeysExact1764000000013 } from './1764000000013-IdempotencyKeysExact';
 
 /** Every migration, in order: the schema changes only through these. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   ExactComparisons1764000000010,
   IdempotencyScopeByBuyer1764000000011,
   ExpiredOrdersChangedAtDeadline1764000000012,
+  IdempotencyKeysExact1764000000013,
 ];
