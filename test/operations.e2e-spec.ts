@@ -152,4 +152,30 @@ describe('operations: /metrics, /health, /docs', () => {
     expect(res.headers['content-type']).toMatch(/text\/html/);
     expect(res.text).toMatch(/swagger/i);
   });
+
+  it('a path under /docs/ that its file server refuses is a 4xx of the contract, never a 500', async () => {
+    // @fastify/static refuses a path that climbs out of its folder, is `.` or has an empty segment
+    // (403), and @fastify/send one with a NUL byte (400): client errors of the framework, answered
+    // `bad_request` with their status (docs/API.md, Errors), not 500 `internal_error`.
+    const refused: Array<[string, number]> = [
+      ['/docs/../docs-json', 403],
+      ['/docs/.', 403],
+      ['/docs//swagger-ui.css', 403],
+      ['/docs/%00', 400],
+    ];
+    for (const [path, status] of refused) {
+      const res = await t.http().get(path);
+      expect({ path, status: res.status, body: res.body as unknown }).toEqual({
+        path,
+        status,
+        body: { statusCode: status, error: 'bad_request', message: 'The request cannot be processed.' },
+      });
+      expect(res.headers['x-request-id']).toEqual(expect.any(String));
+    }
+    await t
+      .http()
+      .get('/docs/no-such-asset.js')
+      .expect(404, { statusCode: 404, error: 'not_found', message: 'No such route; the routes are listed in docs/API.md.' });
+    await t.http().get('/docs/swagger-ui.css').expect(200);
+  });
 });

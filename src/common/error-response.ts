@@ -23,7 +23,10 @@ export interface ErrorResponse {
   unexpected: boolean;
 }
 
-/** Codes Fastify itself raises while reading a body, before any route runs. */
+/**
+ * Codes Fastify itself raises while reading a body, before any route runs; and any other client
+ * error a Fastify plugin raises with its status.
+ */
 function fromFastifyError(err: { code?: string; statusCode?: number }): DomainError | undefined {
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -35,6 +38,10 @@ function fromFastifyError(err: { code?: string; statusCode?: number }): DomainEr
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new InvalidJsonError();
     default:
+      // The file server of /docs/ (@fastify/static) refuses a path that climbs out of its folder,
+      // is `.` or has an empty segment with 403, and one with a NUL byte with 400: `bad_request`
+      // with that status, as for any other client error of the framework, never a 500.
+      if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) return new FrameworkClientError(err.statusCode);
       return undefined;
   }
 }
