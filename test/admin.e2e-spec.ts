@@ -66,6 +66,34 @@ describe('admin routes: setting up a sale', () => {
       .expect((r) => expect(r.body.stock).toBe(Number.MAX_SAFE_INTEGER));
   });
 
+  it('a name is 1 to 200 characters as its column counts them (code points), of well-formed Unicode', async () => {
+    // 200 characters each: 200 emoji (400 UTF-16 units), and 100 letters each with a variation
+    // selector (U+FE0F, a character of its own for the column) are taken and answered unchanged.
+    for (const name of ['😀'.repeat(200), 'x\ufe0f'.repeat(100)]) {
+      const res = await t.http().post('/api/products').set(auth).send({ name, price: '1.00', stock: 1 }).expect(201);
+      expect(res.body.name).toBe(name);
+    }
+    // 201 characters (which the validator's isLength counted as 200: it does not count a variation
+    // selector after a letter) was a 500 from the column; a lone surrogate, which has no UTF-8 form,
+    // was stored and answered as U+FFFD. Both are 400 `name`, and nothing is created.
+    const refused: Array<[string, string]> = [
+      ['x'.repeat(200) + '\ufe0f', 'must be 1 to 200 characters'],
+      ['x\ufe0f'.repeat(101), 'must be 1 to 200 characters'],
+      ['a\ud800b', 'must be well-formed Unicode (no lone surrogate)'],
+      ['\udc00', 'must be well-formed Unicode (no lone surrogate)'],
+    ];
+    for (const [name, problem] of refused) {
+      const before = await snapshot();
+      const res = await t.http().post('/api/products').set(auth).send({ name, price: '1.00', stock: 1 });
+      expect({ name, status: res.status, body: res.body as unknown }).toEqual({
+        name,
+        status: 400,
+        body: { statusCode: 400, error: 'validation_failed', message: 'The request is not valid.', details: [{ field: 'name', problem }] },
+      });
+      expect(await snapshot()).toEqual(before);
+    }
+  });
+
   it('PATCH of an unknown product is 404 product_not_found', async () => {
     const res = await t.http().patch('/api/products/999999').set(auth).send({ restock: 5 }).expect(404);
     expect(res.body).toMatchObject({ statusCode: 404, error: 'product_not_found' });

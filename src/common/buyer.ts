@@ -1,10 +1,8 @@
 import { hash } from 'node:crypto';
+import { codePointLength, isWellFormed } from './unicode';
 
 /** The longest buyer (a buyer token's `sub`): the `buyer` columns are VARCHAR(255), in characters. */
 export const MAX_BUYER_LENGTH = 255;
-
-/** A lone UTF-16 surrogate: in a `u` pattern a surrogate pair is one code point, so only lone halves match. */
-const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
  * A buyer is 1 to 255 characters (code points, as the column counts them) of well-formed Unicode:
@@ -13,7 +11,7 @@ const LONE_SURROGATE = /\p{Cs}/u;
  */
 export function isBuyerId(value: unknown): value is string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 2 * MAX_BUYER_LENGTH) return false;
-  return !LONE_SURROGATE.test(value) && [...value].length <= MAX_BUYER_LENGTH;
+  return isWellFormed(value) && codePointLength(value) <= MAX_BUYER_LENGTH;
 }
 
 /**

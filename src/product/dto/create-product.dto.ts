@@ -1,10 +1,38 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
 import { MONEY_PATTERN } from '../../common/money';
+import { codePointLength, isWellFormed } from '../../common/unicode';
 import { MONEY_SCHEMA } from '../../http/openapi';
 import { MAX_PER_BUYER_LIMIT } from '../../http/validation';
 
 export const MAX_STOCK_UNITS = 1_000_000_000;
+/** The longest product name: the `name` column is VARCHAR(200), in characters. */
+export const MAX_NAME_LENGTH = 200;
+
+/**
+ * A product name: 1 to 200 characters counted as the column counts them, code points, and
+ * well-formed. (class-validator's MaxLength counts a letter and the variation selector after it
+ * as one, so 201 characters reached the column, a 500; a lone surrogate was stored as U+FFFD.)
+ */
+function ProductName(): PropertyDecorator {
+  const decorators: PropertyDecorator[] = [
+    ValidateBy({
+      name: 'productNameLength',
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && value.length > 0 && codePointLength(value) <= MAX_NAME_LENGTH,
+        defaultMessage: () => `must be 1 to ${MAX_NAME_LENGTH} characters`,
+      },
+    }),
+    ValidateBy({
+      name: 'wellFormed',
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && isWellFormed(value),
+        defaultMessage: () => 'must be well-formed Unicode (no lone surrogate)',
+      },
+    }),
+  ];
+  return (target, key) => decorators.forEach((d) => d(target, key));
+}
 
 /** `max_per_buyer` as both admin routes take it: an integer 1..10^6, or null for no limit. */
 export function MaxPerBuyer(): PropertyDecorator {
@@ -26,10 +54,15 @@ export function MaxPerBuyer(): PropertyDecorator {
 }
 
 export class CreateProductDto {
-  @ApiProperty({ example: 'Limited sneaker', minLength: 1, maxLength: 200, pattern: '\\S', description: 'Not only whitespace.' })
+  @ApiProperty({
+    example: 'Limited sneaker',
+    minLength: 1,
+    maxLength: MAX_NAME_LENGTH,
+    pattern: '\\S',
+    description: 'Characters are code points; not only whitespace; well-formed (no lone surrogate).',
+  })
   @IsString({ message: 'must be a string' })
-  @MinLength(1, { message: 'must be 1 to 200 characters' })
-  @MaxLength(200, { message: 'must be 1 to 200 characters' })
+  @ProductName()
   @Matches(/\S/, { message: 'must not be blank' })
   name: string;
 
