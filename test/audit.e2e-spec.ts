@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Connection } from 'mysql2/promise';
 import { factories } from './factories';
 import { runAudit } from './helpers/audit';
@@ -59,6 +62,28 @@ describe('npm run audit', () => {
   it('is clean on the database the sale left, and on an unchanged copy of it', async () => {
     await expect(runAudit(DB)).resolves.toMatchObject({ code: 0, lines: [] });
     await expect(auditCorrupted([])).resolves.toMatchObject({ code: 0, lines: [] });
+  });
+
+  it('reads .env in its working directory, as the service does, a variable of the environment winning', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-audit-env-'));
+    try {
+      // The database is named only in .env: the audit checks that one (it checked `flash_sale`).
+      writeFileSync(join(dir, '.env'), `DB_NAME=${testDbName(DB)}\n`);
+      const fromDotenv = await runAudit(null, { cwd: dir });
+      expect({ code: fromDotenv.code, stderr: fromDotenv.stderr }).toEqual({
+        code: 0,
+        stderr: expect.stringMatching(new RegExp(`^audit of ${testDbName(DB)}: `)),
+      });
+      // DB_NAME in the environment wins over the one in .env.
+      writeFileSync(join(dir, '.env'), 'DB_NAME=fs_test_audit_never_created\n');
+      const envWins = await runAudit(DB, { cwd: dir });
+      expect({ code: envWins.code, stderr: envWins.stderr }).toEqual({
+        code: 0,
+        stderr: expect.stringMatching(new RegExp(`^audit of ${testDbName(DB)}: `)),
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('is clean while a burst of holds and orders runs (it reads consistent snapshots, and takes no locks)', async () => {

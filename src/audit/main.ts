@@ -4,10 +4,19 @@ import { audit } from './audit';
 
 /**
  * `npm run audit`: checks the database the DB_* variables name (as the service reads them: DB_HOST,
- * DB_PORT, DB_USER, DB_PASSWORD, DB_NAME), live or offline. Prints one line per discrepancy on
- * stdout and a summary on stderr; exits 0 when clean, 1 with discrepancies, 2 when it could not run.
+ * DB_PORT, DB_USER, DB_PASSWORD, DB_NAME, from the environment and `.env`), live or offline. Prints
+ * one line per discrepancy on stdout and a summary on stderr; exits 0 when clean, 1 with
+ * discrepancies, 2 when it could not run.
  */
 async function main(): Promise<number> {
+  // Like the service (and `npm run seed`, `npm run webhook`), `.env` in the working directory is
+  // read when there is one, a variable set in the environment winning over it: an operator whose
+  // DB_* are kept there audits the service's database, not the default one.
+  try {
+    process.loadEnvFile('.env');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('DB_')));
   const { db: config } = loadConfig(env);
   const started = Date.now();
