@@ -65,7 +65,25 @@ function parseApiMd(text: string): DocumentedRoute[] {
 
 interface OpenApiDoc {
   openapi: string;
-  paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+  paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: Array<Record<string, unknown>> }>>;
+}
+
+/**
+ * The routes docs/API.md's Headers section gives each security scheme of the OpenAPI document, from
+ * its paragraph "In the OpenAPI document (`GET /docs-json`) the three credentials are security
+ * schemes: `admin` (…) on `POST /api/products` and …, `webhook_signature` (…) on …".
+ */
+function documentedSecurity(text: string): Map<string, string[]> {
+  const start = text.indexOf('In the OpenAPI document (`GET /docs-json`) the three credentials are security schemes:');
+  if (start < 0) throw new Error('docs/API.md: the paragraph on the security schemes is missing');
+  const paragraph = text.slice(start, text.indexOf('\n\n', start)).replace(/\s+/g, ' ');
+  const schemes = new Map<string, string[]>();
+  // Each scheme is a backticked name followed by its description in parentheses, then its routes.
+  for (const part of paragraph.split(/(?=`\w+` \()/).slice(1)) {
+    const name = /^`(\w+)`/.exec(part)![1];
+    schemes.set(name, [...part.matchAll(/`((?:GET|POST|PATCH|PUT|DELETE) \/[^`]*)`/g)].map((m) => m[1]).sort());
+  }
+  return schemes;
 }
 
 /** Every (method, path) of the OpenAPI document with its response codes, paths in `:id` form. */
@@ -134,6 +152,22 @@ describe('docs/API.md documents exactly the routes and status codes of the OpenA
       }))
       .filter((r) => JSON.stringify(r.documented) !== JSON.stringify(r.openapi));
     expect(mismatches).toEqual([]);
+  });
+
+  it('names, for each security scheme, exactly the routes that carry it in the OpenAPI document', async () => {
+    const doc = (await t.http().get('/docs-json').expect(200)).body as OpenApiDoc;
+    const inOpenApi = new Map<string, string[]>();
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        for (const requirement of operation.security ?? []) {
+          for (const scheme of Object.keys(requirement)) {
+            const route = `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`;
+            inOpenApi.set(scheme, [...(inOpenApi.get(scheme) ?? []), route].sort());
+          }
+        }
+      }
+    }
+    expect(Object.fromEntries(documentedSecurity(readFileSync(API_MD, 'utf8')))).toEqual(Object.fromEntries(inOpenApi));
   });
 
   it('the parser refuses what would let a route slip through', () => {
