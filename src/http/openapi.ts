@@ -200,6 +200,27 @@ function closeRequestBodies(document: OpenAPIObject): void {
   }
 }
 
+/** Request bodies (by class name) that need at least this many of their optional fields. */
+const MIN_PROPERTIES = new Map<string, number>();
+
+/**
+ * A request body whose fields are all optional but that needs at least `count` of them (PATCH
+ * /api/products/:id: `restock`, `max_per_buyer` or both). The document says so with
+ * `minProperties`, so `{}`, which the service refuses 400, does not validate against it either.
+ */
+export function ApiMinProperties(count: number): ClassDecorator {
+  return (target) => {
+    MIN_PROPERTIES.set(target.name, count);
+  };
+}
+
+function applyMinProperties(document: OpenAPIObject): void {
+  for (const [name, count] of MIN_PROPERTIES) {
+    const schema = document.components?.schemas?.[name] as SchemaObject | undefined;
+    if (schema) schema.minProperties = count;
+  }
+}
+
 /** GET /docs (Swagger UI) and GET /docs-json (the OpenAPI document), generated from the code. */
 export function setUpApiDocs(app: NestFastifyApplication): void {
   const config = new DocumentBuilder()
@@ -226,5 +247,6 @@ export function setUpApiDocs(app: NestFastifyApplication): void {
     .build();
   const document = SwaggerModule.createDocument(app, config, { extraModels: [ErrorBody] });
   closeRequestBodies(document);
+  applyMinProperties(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', raw: ['json'] });
 }

@@ -1,8 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, Max, Min, ValidateIf } from 'class-validator';
+import { ApiMinProperties } from '../../http/openapi';
 import { MAX_STOCK_UNITS, MaxPerBuyer } from './create-product.dto';
 
 /** PATCH /api/products/:id: `restock`, `max_per_buyer`, or both (ProductAdminService.update refuses neither). */
+@ApiMinProperties(1)
 export class RestockProductDto {
   @ApiPropertyOptional({ type: 'integer', example: 50, minimum: 1, maximum: MAX_STOCK_UNITS, description: 'Units to add to stock.' })
   @ValidateIf((_o, v) => v !== undefined)
