@@ -1,6 +1,8 @@
+import { HoldExpiryJob } from '../src/checkout/hold-expiry.job';
 import { factories } from './factories';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { sleep, timed } from './helpers/wait';
+import { sendWebhook } from './helpers/webhook';
 
 const DB = 'fs_test_admin';
 const TOKEN = 'test-admin-token';
@@ -182,6 +184,49 @@ describe('admin routes: setting up a sale', () => {
         error: 'unsupported_media_type',
       });
     }
+  });
+
+  it('GET /api/admin/sales: `holds` counts every hold ever granted, also once the expiry job has deleted an ended one', async () => {
+    const created = await t.http().post('/api/products').set(auth).send({ name: 'Counted drop', price: '5.00', stock: 4 }).expect(201);
+    const id = created.body.id as number;
+    const holds: number[] = [];
+    for (const qty of [2, 1, 1]) holds.push((await t.http().post('/api/holds').send({ product_id: id, qty }).expect(201)).body.id);
+    await t.http().post('/api/holds').send({ product_id: id, qty: 1 }).expect(409); // refused: not a hold
+    const order = await t.http().post('/api/orders').send({ hold_id: holds[0] }).expect(201);
+    expect((await sendWebhook(t, { idempotency_key: `sales-${order.body.id}`, order_id: order.body.id, status: 'success' })).body.result).toBe('applied');
+    const figures = async () => {
+      const res = await t.http().get('/api/admin/sales').set(auth).expect(200);
+      return (res.body.data as Array<{ product_id: number }>).find((row) => row.product_id === id);
+    };
+    expect(await figures()).toEqual({ product_id: id, name: 'Counted drop', stock: 2, available: 0, held: 2, sold: 2, holds: 3 });
+
+    // The last hold lapsed ten days ago: the job marks it expired, then deletes it (HOLD_RETENTION_DAYS 7).
+    const tenDaysAgo = new Date(Date.now() - 10 * 86_400_000);
+    await t.dataSource.query('UPDATE holds SET created_at = ?, expires_at = ? WHERE id = ?', [new Date(tenDaysAgo.getTime() - 120_000), tenDaysAgo, holds[2]]);
+    const job = t.app.get(HoldExpiryJob);
+    await job.sweep();
+    await job.purgeEnded();
+    await t.http().get(`/api/holds/${holds[2]}`).expect(404);
+    expect(await figures()).toEqual({ product_id: id, name: 'Counted drop', stock: 2, available: 1, held: 1, sold: 2, holds: 3 });
+  });
+
+  it('the migration that adds `holds_granted` starts it from the holds still stored, or from the ledger when it has more', async () => {
+    const make = factories(t.dataSource);
+    const [purged, preLedger] = [await make.makeProduct({ stock: 10 }), await make.makeProduct({ stock: 10 })];
+    const purgedHolds = await make.makeHolds([1, 2, 3].map(() => ({ productId: purged.id })));
+    await t.dataSource.query('DELETE FROM holds WHERE id = ?', [purgedHolds[0]]); // deleted by retention: its movement stays
+    await make.makeHolds([1, 2].map(() => ({ productId: preLedger.id })));
+    await t.dataSource.query("DELETE FROM stock_movements WHERE product_id = ? AND kind = 'hold'", [preLedger.id]); // made before the ledger
+
+    const migration = 'ProductHoldsGranted1764000000014';
+    await t.dataSource.query('ALTER TABLE products DROP COLUMN holds_granted');
+    await t.dataSource.query('DELETE FROM migrations WHERE name = ?', [migration]);
+    await t.dataSource.runMigrations({ transaction: 'each' });
+    const granted = await t.dataSource.query<Array<{ id: string; holds_granted: string }>>(
+      'SELECT id, holds_granted FROM products WHERE id IN (?, ?) ORDER BY id',
+      [purged.id, preLedger.id],
+    );
+    expect(granted.map((r) => Number(r.holds_granted))).toEqual([3, 2]);
   });
 
   it('concurrent restocks and holds keep 0 <= available <= stock and lose no unit', async () => {

@@ -114,7 +114,15 @@ describe('npm run audit', () => {
         `UPDATE {db}.products SET reserved = reserved + 2 WHERE id = ${sale.product}`,
         `INSERT INTO {db}.stock_movements (product_id, kind, stock_delta, reserved_delta, created_at) VALUES (${sale.product}, 'hold', 0, 2, NOW(3))`,
       ],
-      () => [`product ${sale.product}: reserved 6 but its active holds (1) and pending orders (3) hold 4`],
+      () => [
+        `product ${sale.product}: reserved 6 but its active holds (1) and pending orders (3) hold 4`,
+        `product ${sale.product}: holds_granted 4 but its ledger granted 5 holds`,
+      ],
+    ],
+    [
+      'a hold granted without being counted',
+      () => [`UPDATE {db}.products SET holds_granted = holds_granted - 1 WHERE id = ${sale.product}`],
+      () => [`product ${sale.product}: holds_granted 3 but its ledger granted 4 holds`],
     ],
     [
       'a paid order whose units are still in stock',

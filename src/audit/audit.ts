@@ -51,18 +51,20 @@ async function rows(db: Connection, sql: string, params: unknown[]): Promise<Row
  * units of its holds stored `active` and its orders stored `pending` (lapsed ones included: lapse
  * by read leaves their units in `reserved` until the sweep); the units of its paid orders equal
  * what its `sale` movements took out of `stock`; no figure is negative (the sums, and the
- * availability `stock − reserved + lapsed units` at the audit's clock).
+ * availability `stock − reserved + lapsed units` at the audit's clock); `holds_granted` is at least
+ * the number of its ledger's `hold` movements (one per hold granted; more only for holds granted
+ * before the ledger began).
  */
 async function productChunk(db: Connection, afterId: number, now: Date): Promise<Chunk> {
   return inSnapshot(db, async () => {
-    const products = await rows(db, 'SELECT id, stock, reserved FROM products WHERE id > ? ORDER BY id LIMIT ?', [afterId, PRODUCT_CHUNK]);
+    const products = await rows(db, 'SELECT id, stock, reserved, holds_granted FROM products WHERE id > ? ORDER BY id LIMIT ?', [afterId, PRODUCT_CHUNK]);
     if (products.length === 0) return { count: 0, problems: [] };
     const ids = products.map((p) => num(p.id));
     const sums: Sums = new Map();
     const range = [ids[0], ids[ids.length - 1]];
     for (const r of await rows(
       db,
-      `SELECT product_id, kind, SUM(stock_delta) AS s, SUM(reserved_delta) AS r FROM stock_movements
+      `SELECT product_id, kind, SUM(stock_delta) AS s, SUM(reserved_delta) AS r, COUNT(*) AS n FROM stock_movements
         WHERE product_id BETWEEN ? AND ? GROUP BY product_id, kind`,
       range,
     )) {
@@ -70,6 +72,7 @@ async function productChunk(db: Connection, afterId: number, now: Date): Promise
       add(sums, id, 'm_stock', num(r.s));
       add(sums, id, 'm_reserved', num(r.r));
       if (r.kind === 'sale') add(sums, id, 'm_sold', -num(r.s));
+      if (r.kind === 'hold') add(sums, id, 'm_holds', num(r.n));
     }
     for (const r of await rows(
       db,
@@ -111,6 +114,8 @@ async function productChunk(db: Connection, afterId: number, now: Date): Promise
       const available = stock - reserved + (s.lapsed ?? 0);
       if (available < 0) problems.push(`product ${id}: negative availability ${available} (stock ${stock}, reserved ${reserved}, lapsed ${s.lapsed ?? 0})`);
       if (s.bad_qty) problems.push(`product ${id}: a hold or order with a quantity below 1`);
+      const granted = num(p.holds_granted);
+      if (granted < (s.m_holds ?? 0)) problems.push(`product ${id}: holds_granted ${granted} but its ledger granted ${s.m_holds ?? 0} holds`);
     }
     return { count: ids.length, lastId: ids[ids.length - 1], problems };
   });

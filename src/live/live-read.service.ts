@@ -26,8 +26,9 @@ export interface SalesRow {
 
 /**
  * Reads of the live views. They read the holds and orders tables (the hold and order modules'),
- * read-only, like the product read: the earliest expiry still ahead, and the admin's totals. Each
- * is one statement over the indexes (product_id, status, expires_at, qty) of both tables.
+ * read-only, like the product read: the earliest expiry still ahead, and the admin's totals (units
+ * sold from the orders; holds ever granted from the product row, which the reservation counts).
+ * Each is one statement over the indexes (product_id, status, expires_at, qty) of the tables.
  */
 const NEXT_LAPSE = `
   SELECT (SELECT MIN(h.expires_at) FROM holds h WHERE h.product_id = ? AND h.status = 'active' AND h.expires_at > ?) AS hold_at,
@@ -36,7 +37,7 @@ const NEXT_LAPSE = `
 const SALES = `
   SELECT p.id AS product_id,
          (SELECT COALESCE(SUM(o.qty), 0) FROM orders o WHERE o.product_id = p.id AND o.status = 'paid') AS sold,
-         (SELECT COUNT(*) FROM holds h WHERE h.product_id = p.id) AS holds
+         p.holds_granted AS holds
     FROM products p`;
 
 function time(value: Date | string | null): number | null {
@@ -67,7 +68,7 @@ export class LiveReadService {
     };
   }
 
-  /** Every product with its units held (active holds and pending orders), sold (paid orders) and holds ever made. */
+  /** Every product with its units held (active holds and pending orders), sold (paid orders) and holds ever granted. */
   async sales(): Promise<SalesRow[]> {
     const [products, rows] = await Promise.all([
       this.products.findAll(),

@@ -24,6 +24,10 @@ export class Product {
   @Column({ type: 'bigint', unsigned: true, default: 0 })
   reserved: number;
 
+  /** Holds ever granted on the product (StockService.reserve counts them); never goes down. */
+  @Column({ name: 'holds_granted', type: 'bigint', unsigned: true, default: 0 })
+  holdsGranted: number;
+
   /** Most units one buyer may have in active holds, pending and paid orders; null: no limit. */
   @Column({ name: 'max_per_buyer', type: 'int', unsigned: true, nullable: true })
   maxPerBuyer: number | null;

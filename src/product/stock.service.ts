@@ -143,7 +143,13 @@ export class StockService {
     const { granted, seen } = allocate(available, qtys, admission);
     const units = qtys.reduce((sum, qty, i) => (granted[i] ? sum + qty : sum), 0);
     if (units > 0) {
-      await tx.manager.query('UPDATE products SET reserved = reserved + ?, updated_at = ? WHERE id = ?', [units, now, productId]);
+      const holds = granted.filter(Boolean).length;
+      await tx.manager.query('UPDATE products SET reserved = reserved + ?, holds_granted = holds_granted + ?, updated_at = ? WHERE id = ?', [
+        units,
+        holds,
+        now,
+        productId,
+      ]);
       this.refreshAfterCommit(tx, productId);
     }
     return { granted, seen, now, buyerRefusals: admission?.refusals ?? new Map<number, BuyerRefusal>() };

@@ -55,6 +55,7 @@ export class HoldFactory {
       ...overrides,
     });
     const saved = withNumericId(await this.dataSource.getRepository(Hold).save(hold));
+    await addGranted(this.dataSource, [saved]);
     if (saved.status === 'active') {
       await this.dataSource.query('UPDATE products SET reserved = reserved + ? WHERE id = ?', [saved.qty, saved.productId]);
       await appendMovements(this.dataSource, [heldMovement(saved.productId, saved.id, saved.qty)], now);
@@ -72,6 +73,7 @@ export class HoldFactory {
     const repo = this.dataSource.getRepository(Hold);
     const holds = rows.map((o) => repo.create({ qty: 1, status: 'active', createdAt: now, expiresAt: new Date(now.getTime() + 120_000), ...o }));
     const result = await repo.createQueryBuilder().insert().values(holds).updateEntity(false).execute();
+    await addGranted(this.dataSource, holds);
     await addReserved(
       this.dataSource,
       holds.filter((h) => h.status === 'active'),
@@ -100,6 +102,13 @@ type HoldOverrides = { productId: number; qty?: number; status?: HoldStatus; exp
 /** The ids of a multi-row INSERT: consecutive from the first (InnoDB's "simple insert" of known size). */
 function insertedIds(raw: { insertId: number }, count: number): number[] {
   return Array.from({ length: count }, (_, i) => Number(raw.insertId) + i);
+}
+
+/** Counts holds, whatever their status, in their products' `holds_granted`, one UPDATE per product. */
+async function addGranted(dataSource: DataSource, holds: Array<{ productId: number }>): Promise<void> {
+  const count = new Map<number, number>();
+  for (const h of holds) count.set(h.productId, (count.get(h.productId) ?? 0) + 1);
+  for (const [productId, n] of count) await dataSource.query('UPDATE products SET holds_granted = holds_granted + ? WHERE id = ?', [n, productId]);
 }
 
 /** Adds the units of active holds or pending orders to their products' `reserved`, one UPDATE per product. */

@@ -12,6 +12,7 @@ import { ExactComparisons1764000000010 } from './1764000000010-ExactComparisons'
 import { IdempotencyScopeByBuyer1764000000011 } from './1764000000011-IdempotencyScopeByBuyer';
 import { ExpiredOrdersChangedAtDeadline1764000000012 } from './1764000000012-ExpiredOrdersChangedAtDeadline';
 import { IdempotencyKeysExact1764000000013 } from './1764000000013-IdempotencyKeysExact';
+import { ProductHoldsGranted1764000000014 } from './1764000000014-ProductHoldsGranted';
 
 /** Every migration, in order: the schema changes only through these. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   IdempotencyScopeByBuyer1764000000011,
   ExpiredOrdersChangedAtDeadline1764000000012,
   IdempotencyKeysExact1764000000013,
+  ProductHoldsGranted1764000000014,
 ];
