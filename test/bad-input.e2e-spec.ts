@@ -1,6 +1,6 @@
 import { factories } from './factories';
 import { startTestApp, TestApp } from './helpers/test-app';
-import { sendWebhook } from './helpers/webhook';
+import { asIs, sendWebhook } from './helpers/webhook';
 
 const DB = 'fs_test_bad_input';
 
@@ -340,6 +340,57 @@ describe('bad input always gets the contract error, never a 500, never a change'
     // Refused before the key was looked at, so not stored: the key then runs as new.
     const fresh = await t.http().post('/api/holds').set('Idempotency-Key', 'deep-8000').send({ product_id: productId, qty: 1 }).expect(201);
     expect(fresh.headers['idempotent-replayed']).toBeUndefined();
+  });
+
+  it('refuses a body that is not UTF-8 as invalid_json on every body route, never storing replacement characters', async () => {
+    const before = await state();
+    // A Latin-1 é, a lone 0xFF, an encoded surrogate (ED A0 80), an overlong slash (C0 AF), a cut sequence.
+    const bads = ['e9', 'ff', 'eda080', 'c0af', 'e282'].map((hex) => Buffer.from(hex, 'hex'));
+    const wrap = (prefix: string, bad: Buffer, suffix: string) => Buffer.concat([Buffer.from(prefix), bad, Buffer.from(suffix)]);
+    for (const bad of bads) {
+      const bodies = [
+        { path: '/api/holds', body: wrap(`{"product_id":${productId},"qty":1,"n":"`, bad, '"}') },
+        { path: '/api/orders', body: wrap(`{"hold_id":${holdId},"n":"`, bad, '"}') },
+        { path: '/api/products', body: wrap('{"name":"caf', bad, '","price":"1.00","stock":1}'), admin: true },
+      ];
+      for (const b of bodies) {
+        const res = await t
+          .http()
+          .post(b.path)
+          .set('Content-Type', 'application/json')
+          .set(b.admin ? { Authorization: 'Bearer bad-input-admin' } : {})
+          .serialize(asIs)
+          .send(b.body);
+        const label = { path: b.path, bad: bad.toString('hex') };
+        expect({ ...label, status: res.status, error: res.body.error as unknown }).toEqual({ ...label, status: 400, error: 'invalid_json' });
+      }
+      // Signed as sent: the signature passes, the body is still not JSON text.
+      const hook = await sendWebhook(t, wrap('{"idempotency_key":"utf8-', bad, '","order_id":1,"status":"success"}'));
+      expect({ status: hook.status, error: hook.body.error as unknown }).toEqual({ status: 400, error: 'invalid_json' });
+    }
+    expect(await state()).toEqual(before);
+    // Well-formed UTF-8 of every length is read as sent.
+    const named = await t
+      .http()
+      .post('/api/products')
+      .set({ Authorization: 'Bearer bad-input-admin', 'Content-Type': 'application/json' })
+      .serialize(asIs)
+      .send(Buffer.from('{"name":"café ü € 𝄞","price":"1.00","stock":1}', 'utf8'))
+      .expect(201);
+    expect(named.body.name).toBe('café ü € 𝄞');
+  });
+
+  it('reads a key given twice with its last value, and an Idempotency-Key compares the body as read', async () => {
+    const first = await t
+      .http()
+      .post('/api/holds')
+      .set({ 'Content-Type': 'application/json', 'Idempotency-Key': 'twice-1' })
+      .send(`{"product_id":${productId},"qty":5,"qty":2}`)
+      .expect(201);
+    expect(first.body.qty).toBe(2);
+    const replay = await t.http().post('/api/holds').set('Idempotency-Key', 'twice-1').send({ product_id: productId, qty: 2 }).expect(201);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body).toEqual(first.body);
   });
 
   it('gives every response an X-Request-Id: the client one when well-formed, a new one otherwise', async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import { maxHeaderSize, type IncomingMessage } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -58,7 +59,7 @@ function nestedDeeperThan(value: unknown, levels: number): boolean {
 }
 
 /**
- * Parses a JSON body without failing the request: a body that is not JSON is only marked, so
+ * Parses a JSON body without failing the request: a body that is not JSON (or not UTF-8) is only marked, so
  * that the 401 checks (webhook signature, admin token) still answer first, as the contract orders.
  * A body nested deeper than MAX_BODY_DEPTH is marked too, and goes no further: what would read it
  * next (the reviver below, the Idempotency-Key's hash, the validation pipe) recurses per level, and
@@ -69,6 +70,12 @@ function nestedDeeperThan(value: unknown, levels: number): boolean {
  */
 function parseJsonBody(req: FastifyRequest, body: Buffer): unknown {
   req.rawBody = body;
+  // JSON text is UTF-8 (RFC 8259 §8.1): a byte sequence that is not would be decoded with U+FFFD
+  // in place of each bad byte, and stored so, a value the client never sent.
+  if (!isUtf8(body)) {
+    req.invalidJson = true;
+    return undefined;
+  }
   const text = body.toString('utf8');
   let value: unknown;
   try {
