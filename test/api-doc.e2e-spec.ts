@@ -63,9 +63,54 @@ function parseApiMd(text: string): DocumentedRoute[] {
   return routes;
 }
 
+interface OpenApiHeader {
+  required?: boolean;
+  schema?: Record<string, unknown>;
+  description?: string;
+}
+
 interface OpenApiDoc {
   openapi: string;
-  paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: Array<Record<string, unknown>> }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        responses: Record<string, { headers?: Record<string, OpenApiHeader> }>;
+        security?: Array<Record<string, unknown>>;
+        parameters?: Array<{ in: string; name: string; required?: boolean }>;
+      }
+    >
+  >;
+}
+
+interface HeaderRow {
+  header: string;
+  direction: 'request' | 'response';
+  routes: string;
+}
+
+/** The rows of docs/API.md's Headers table: header, direction, the routes column as written. */
+function headerTable(text: string): HeaderRow[] {
+  const start = text.indexOf('\n## Headers\n');
+  if (start < 0) throw new Error('docs/API.md: the Headers section is missing');
+  // The section's heading, then the table, then the paragraphs after it.
+  const table = text.slice(start).split('\n\n')[1].split('\n');
+  if (!table[0].startsWith('| header')) throw new Error('docs/API.md: the Headers section does not start with its table');
+  return table.slice(2).map((line) => {
+    const [header, direction, routes] = line
+      .split('|')
+      .slice(1, 4)
+      .map((cell) => cell.trim());
+    return { header: header.replace(/`/g, ''), direction: direction as HeaderRow['direction'], routes };
+  });
+}
+
+/** The statuses docs/API.md's Idempotent retries section says a key stores (its "What is stored" item), so a replay can answer. */
+function replayableStatuses(text: string): string[] {
+  const item = /^- \*\*What is stored\.\*\*[\s\S]*?(?=\n- \*\*)/m.exec(text);
+  if (!item) throw new Error('docs/API.md: the "What is stored" item of Idempotent retries is missing');
+  return [...new Set([...item[0].matchAll(/\b[1-5]\d\d\b/g)].map((m) => m[0]))].sort();
 }
 
 /**
@@ -168,6 +213,61 @@ describe('docs/API.md documents exactly the routes and status codes of the OpenA
       }
     }
     expect(Object.fromEntries(documentedSecurity(readFileSync(API_MD, 'utf8')))).toEqual(Object.fromEntries(inOpenApi));
+  });
+
+  it("declares the contract's response headers on exactly the responses the Headers table gives them", async () => {
+    const text = readFileSync(API_MD, 'utf8');
+    const doc = (await t.http().get('/docs-json').expect(200)).body as OpenApiDoc;
+    const replayable = replayableStatuses(text);
+    expect(replayable).toEqual(['201', '400', '404', '409', '410']);
+    const rows = headerTable(text).filter((r) => r.direction === 'response' && r.header !== 'Connection: close');
+    expect(rows.map((r) => r.header).sort()).toEqual(['Idempotent-Replayed', 'Retry-After', 'Retry-After', 'X-Request-Id']);
+    const expected: string[] = [];
+    const declared: string[] = [];
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const route = `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`;
+        for (const [status, response] of Object.entries(operation.responses)) {
+          for (const [name, header] of Object.entries(response.headers ?? {})) declared.push(`${route} ${status} ${name} required=${header.required === true}`);
+          for (const row of rows) {
+            // "all", "every 429", or the routes in backticks (Idempotent-Replayed: on the answers a replay can be).
+            const every = /^every (\d{3})$/.exec(row.routes);
+            const routes = [...row.routes.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+            const applies = row.routes === 'all' || (every ? every[1] === status : routes.includes(route) && replayable.includes(status));
+            if (applies) expected.push(`${route} ${status} ${row.header} required=${row.header !== 'Idempotent-Replayed'}`);
+          }
+        }
+      }
+    }
+    expect(expected.filter((e) => e.includes(' Idempotent-Replayed ')).length).toBe(9);
+    expect(declared.sort()).toEqual(expected.sort());
+
+    // The schemas: what the table says each header carries.
+    const headers = (route: string, method: string, status: string) => doc.paths[route][method].responses[status].headers ?? {};
+    expect(headers('/api/holds', 'post', '201')).toMatchObject({
+      'X-Request-Id': { schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,128}$' } },
+      'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] } },
+    });
+    expect(headers('/api/holds', 'post', '429')['Retry-After']).toMatchObject({ schema: { type: 'integer', minimum: 0 } });
+    expect(headers('/api/holds', 'post', '503')['Retry-After']).toMatchObject({ schema: { type: 'integer', enum: [1] } });
+  });
+
+  it('declares the request headers Idempotency-Key and Last-Event-ID as header parameters of exactly their routes', async () => {
+    const doc = (await t.http().get('/docs-json').expect(200)).body as OpenApiDoc;
+    const names = ['Idempotency-Key', 'Last-Event-ID'];
+    const expected = headerTable(readFileSync(API_MD, 'utf8'))
+      .filter((r) => r.direction === 'request' && names.includes(r.header))
+      .flatMap((r) => [...r.routes.matchAll(/`([^`]+)`/g)].map((m) => `${m[1]} ${r.header} required=false`));
+    const declared: string[] = [];
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        for (const p of operation.parameters ?? []) {
+          if (p.in === 'header') declared.push(`${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')} ${p.name} required=${p.required === true}`);
+        }
+      }
+    }
+    expect(expected.length).toBe(3);
+    expect(declared.sort()).toEqual(expected.sort());
   });
 
   it('the parser refuses what would let a route slip through', () => {

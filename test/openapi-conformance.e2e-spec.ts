@@ -26,6 +26,18 @@ const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 type Method = 'get' | 'post' | 'patch';
 
+/** The contract's response headers (docs/API.md, Headers); Connection: close is only for a stopping service. */
+const CONTRACT_HEADERS = ['x-request-id', 'retry-after', 'idempotent-replayed'];
+
+/**
+ * A header's value as its schema's type reads it (HTTP carries text): an integer or number schema
+ * reads plain digits as a number, anything else stays text and fails the schema.
+ */
+function headerValue(value: string, schema: OpenAPIV3.SchemaObject): unknown {
+  if (schema.type === 'integer' || schema.type === 'number') return /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+  return value;
+}
+
 /**
  * Treats every object schema as closed, so a response field the document does not list fails too
  * (OpenAPI allows extra fields by default). Members of a multi-part allOf stay open: each lists
@@ -52,7 +64,10 @@ describe('the OpenAPI document: valid, and every route and status it lists answe
   let rawDoc: OpenAPIV3.Document;
   let doc: OpenAPIV3.Document;
   const validators = new Map<string, OpenAPIResponseValidator>();
+  const headerValidators = new Map<string, OpenAPIResponseValidator>();
   const exercised = new Set<string>();
+  /** `METHOD /path header`: each response header the document declares, seen on a live answer. */
+  const headersSeen = new Set<string>();
 
   beforeAll(async () => {
     // The database is reached through a relay the last test cuts, for the 503 of every route.
@@ -74,7 +89,40 @@ describe('the OpenAPI document: valid, and every route and status it lists answe
     return op;
   }
 
-  /** Checks one answer against the document (status, media type, body) and records it as exercised. */
+  /**
+   * Checks an answer's headers against its documented response: every header the document requires
+   * is there and every declared one it carries matches its schema, and each of the contract's
+   * response headers it carries is declared for this response.
+   */
+  function headersConform(route: string, status: number, documented: OpenAPIV3.ResponseObject, headers: Record<string, string | string[] | undefined>): void {
+    const declared = new Map(Object.entries(documented.headers ?? {}).map(([name, header]) => [name.toLowerCase(), header as OpenAPIV3.HeaderObject]));
+    for (const [name, header] of declared) {
+      const value = headers[name];
+      if (value === undefined) {
+        if (header.required) throw new Error(`${route} ${status} answered without the ${name} header, which the document requires`);
+        continue;
+      }
+      const schema = (header.schema ?? {}) as OpenAPIV3.SchemaObject;
+      const key = `${route} ${status} ${name}`;
+      let validator = headerValidators.get(key);
+      if (!validator) {
+        // The response validator validates any value against a schema: the header's, here.
+        validator = new OpenAPIResponseValidator({ responses: { 200: { description: name, content: { 'text/plain': { schema } } } } as never });
+        headerValidators.set(key, validator);
+      }
+      const invalid = validator.validateResponse(200, headerValue(String(value), schema));
+      if (invalid)
+        throw new Error(`${route} ${status} answered ${name}: ${String(value)}, which does not match the document: ${JSON.stringify(invalid.errors)}`);
+      headersSeen.add(`${route} ${name}`);
+    }
+    for (const name of CONTRACT_HEADERS) {
+      if (headers[name] !== undefined && !declared.has(name)) {
+        throw new Error(`${route} ${status} answered ${name}: ${String(headers[name])}, which the document does not declare for this response`);
+      }
+    }
+  }
+
+  /** Checks one answer against the document (status, media type, body, headers) and records it as exercised. */
   function conforms(method: Method, template: string, res: Response): Response {
     const route = `${method.toUpperCase()} ${template}`;
     const documented = operation(method, template).responses[String(res.status)] as OpenAPIV3.ResponseObject | undefined;
@@ -95,6 +143,7 @@ describe('the OpenAPI document: valid, and every route and status it lists answe
     const body: unknown = mediaType === 'application/json' ? res.body : res.text;
     const invalid = validator.validateResponse(res.status, body);
     if (invalid) throw new Error(`${route} ${res.status} does not match the document: ${JSON.stringify(invalid.errors)}\nbody: ${res.text}`);
+    headersConform(route, res.status, documented, res.headers);
     exercised.add(`${route} ${res.status}`);
     return res;
   }
@@ -114,13 +163,13 @@ describe('the OpenAPI document: valid, and every route and status it lists answe
 
   /**
    * Opens an event stream and checks it on what it sent first (a stream never ends): status,
-   * media type, the first event as text. A refusal is JSON and complete.
+   * media type, headers, the first event as text. A refusal is JSON and complete.
    */
   async function openStream(template: string, path: string, app: TestApp = t): Promise<{ close: () => void }> {
     const stream = await openSse(app.url + path);
     let text = stream.body;
     if (stream.status === 200) text = (await pollUntil('the first event has arrived', stream.text, (x) => x.includes('\n\n'))).toString();
-    const headers = { 'content-type': stream.headers['content-type'] ?? '' };
+    const headers = { ...stream.headers, 'content-type': stream.headers['content-type'] ?? '' };
     const body: unknown = headers['content-type'].startsWith('application/json') ? JSON.parse(text) : text;
     conforms('get', template, { status: stream.status, headers, text, body } as unknown as Response);
     return stream;
@@ -248,6 +297,14 @@ describe('the OpenAPI document: valid, and every route and status it lists answe
     const { makeProduct, makeHold } = factories(t.dataSource);
     const p = await makeProduct({ stock: 2 });
     const hold = await hit('post', '/api/holds', { body: { product_id: p.id, qty: 2 }, headers: { 'Idempotency-Key': 'conformance-hold' } });
+    expect(hold.headers['idempotent-replayed']).toBeUndefined();
+    // Replays of a stored 201 and of a stored 409: the same answers, with Idempotent-Replayed.
+    const replayed = await hit('post', '/api/holds', { body: { product_id: p.id, qty: 2 }, headers: { 'Idempotency-Key': 'conformance-hold' } });
+    expect([replayed.status, replayed.headers['idempotent-replayed'], replayed.body]).toEqual([201, 'true', hold.body]);
+    const refused = await hit('post', '/api/holds', { body: { product_id: p.id, qty: 1 }, headers: { 'Idempotency-Key': 'conformance-hold-409' } });
+    const refusedAgain = await hit('post', '/api/holds', { body: { product_id: p.id, qty: 1 }, headers: { 'Idempotency-Key': 'conformance-hold-409' } });
+    expect([refused.status, refused.headers['idempotent-replayed']]).toEqual([409, undefined]);
+    expect([refusedAgain.status, refusedAgain.headers['idempotent-replayed'], refusedAgain.body]).toEqual([409, 'true', refused.body]);
     await hit('post', '/api/holds', { body: { product_id: p.id, qty: 1 }, headers: { 'Idempotency-Key': 'conformance-hold' } });
     await hit('post', '/api/holds', { body: { product_id: p.id, qty: 1 } });
     await hit('post', '/api/holds', { body: { product_id: p.id, qty: '1' } });
@@ -268,6 +325,13 @@ describe('the OpenAPI document: valid, and every route and status it lists answe
     const hold = await makeHold({ productId: p.id, qty: 2 });
     const lapsed = await makeHold({ productId: p.id, expiresAt: new Date(Date.now() - 1000) });
     const order = await hit('post', '/api/orders', { body: { hold_id: hold.id }, headers: { 'Idempotency-Key': 'conformance-order' } });
+    // Replays of a stored 201 and of a stored 410.
+    const replayed = await hit('post', '/api/orders', { body: { hold_id: hold.id }, headers: { 'Idempotency-Key': 'conformance-order' } });
+    expect([replayed.status, replayed.headers['idempotent-replayed'], replayed.body]).toEqual([201, 'true', order.body]);
+    const gone = await hit('post', '/api/orders', { body: { hold_id: lapsed.id }, headers: { 'Idempotency-Key': 'conformance-order-410' } });
+    const goneAgain = await hit('post', '/api/orders', { body: { hold_id: lapsed.id }, headers: { 'Idempotency-Key': 'conformance-order-410' } });
+    expect([gone.status, gone.headers['idempotent-replayed']]).toEqual([410, undefined]);
+    expect([goneAgain.status, goneAgain.headers['idempotent-replayed'], goneAgain.body]).toEqual([410, 'true', gone.body]);
     await hit('post', '/api/orders', { body: { hold_id: lapsed.id }, headers: { 'Idempotency-Key': 'conformance-order' } });
     await hit('post', '/api/orders', { body: { hold_id: hold.id } });
     await hit('post', '/api/orders', { body: { hold_id: lapsed.id } });
@@ -359,5 +423,22 @@ describe('the OpenAPI document: valid, and every route and status it lists answe
     );
     expect(listed.length).toBeGreaterThan(0);
     expect(listed.filter((r) => !exercised.has(r)).sort()).toEqual([]);
+  });
+
+  it('saw, on some live answer of each route, every response header the document declares for it', () => {
+    const declared = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops ?? {}).flatMap(([method, op]) => [
+        ...new Set(
+          Object.values((op as OpenAPIV3.OperationObject).responses ?? {}).flatMap((r) =>
+            Object.keys((r as OpenAPIV3.ResponseObject).headers ?? {}).map((name) => `${method.toUpperCase()} ${path} ${name.toLowerCase()}`),
+          ),
+        ),
+      ]),
+    );
+    expect(declared.filter((h) => h.endsWith(' idempotent-replayed')).sort()).toEqual([
+      'POST /api/holds idempotent-replayed',
+      'POST /api/orders idempotent-replayed',
+    ]);
+    expect(declared.filter((h) => !headersSeen.has(h)).sort()).toEqual([]);
   });
 });

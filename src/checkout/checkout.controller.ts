@@ -17,7 +17,7 @@ import {
 } from '../common/errors';
 import { CreateHoldDto, parseCreateHold } from '../hold/dto/create-hold.dto';
 import { HoldResponse } from '../hold/dto/hold.response';
-import { ApiErrors, BODY_ERRORS, BUYER_SECURITY, WEBHOOK_SECURITY } from '../http/openapi';
+import { ApiErrors, BODY_ERRORS, BUYER_SECURITY, IDEMPOTENCY_KEY, WEBHOOK_SECURITY } from '../http/openapi';
 import { RateLimited } from '../http/rate-limit';
 import { clientGone } from '../http/client-gone';
 import { BuyerRoute, SignedWebhook } from '../http/route-auth';
@@ -31,7 +31,7 @@ import { PlaceOrderService } from './place-order.service';
 import { SettlePaymentService } from './settle-payment.service';
 
 const IDEMPOTENCY_KEY_HEADER = {
-  name: 'Idempotency-Key',
+  name: IDEMPOTENCY_KEY,
   required: false,
   description: '1..255 printable ASCII characters; a retry with the same key and body replays the first answer.',
   schema: { type: 'string', minLength: 1, maxLength: 255, pattern: PRINTABLE_ASCII.source },

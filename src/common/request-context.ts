@@ -14,7 +14,8 @@ declare module 'fastify' {
   }
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+/** An X-Request-Id the service keeps, and so every one it answers (a new UUID v4 matches it too). */
+export const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 /** The client's X-Request-Id when it is 1..128 characters of A-Z a-z 0-9 . _ -, else undefined. */
 export function acceptedRequestId(header: string | string[] | undefined): string | undefined {

@@ -1,8 +1,9 @@
 import { applyDecorators } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ApiParam, ApiProperty, ApiPropertyOptional, ApiResponse, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { OpenAPIObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type { HeaderObject, OpenAPIObject, PathItemObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { BODY_LIMIT_BYTES } from '../common/error-response';
+import { REQUEST_ID } from '../common/request-context';
 import {
   AdminDisabledError,
   BuyerLimitReachedError,
@@ -43,6 +44,9 @@ export const MONEY_SCHEMA = { type: 'string', pattern: MONEY_PATTERN.source } as
 export const ADMIN_SECURITY = 'admin';
 export const WEBHOOK_SECURITY = 'webhook_signature';
 export const BUYER_SECURITY = 'buyer';
+
+/** The request header of the routes that replay a stored answer (docs/API.md, Idempotent retries). */
+export const IDEMPOTENCY_KEY = 'Idempotency-Key';
 
 /** Every `error` code of the contract's table, from the classes that carry them. */
 export const ERROR_CODES: string[] = [
@@ -221,6 +225,62 @@ function applyMinProperties(document: OpenAPIObject): void {
   }
 }
 
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const satisfies (keyof PathItemObject)[];
+
+/**
+ * The statuses an `Idempotency-Key` can store, so the ones a replay can answer (docs/API.md,
+ * Idempotent retries, "What is stored"): the 201, a refusal by the route's rules (404, 409, 410)
+ * and a 400 of its fields. Never 401, 413, 415, 422, 429 or a 5xx.
+ */
+const REPLAYABLE_STATUSES = ['201', '400', '404', '409', '410'];
+
+/** The contract's response headers (docs/API.md, Headers) that one response carries. */
+function contractHeaders(status: string, idempotent: boolean): Record<string, HeaderObject> {
+  const headers: Record<string, HeaderObject> = {
+    'X-Request-Id': {
+      required: true,
+      description: "The client's X-Request-Id when it was 1 to 128 characters of A-Z a-z 0-9 . _ -, otherwise a new UUID (v4).",
+      schema: { type: 'string', pattern: REQUEST_ID.source },
+    },
+  };
+  if (status === '429') {
+    headers['Retry-After'] = {
+      required: true,
+      description: "Whole seconds until the rate limit lets this client's next request in.",
+      schema: { type: 'integer', minimum: 0 },
+    };
+  }
+  if (status === '503') headers['Retry-After'] = { required: true, description: 'Always 1 (seconds).', schema: { type: 'integer', enum: [1] } };
+  if (idempotent && REPLAYABLE_STATUSES.includes(status)) {
+    headers['Idempotent-Replayed'] = {
+      required: false,
+      description: `\`true\` when this is the stored answer to an earlier request with the same ${IDEMPOTENCY_KEY} and body, replayed (nothing else happened); absent otherwise.`,
+      schema: { type: 'string', enum: ['true'] },
+    };
+  }
+  return headers;
+}
+
+/**
+ * Declares the contract's response headers, which the decorators leave out, on every response of
+ * the document: `X-Request-Id` on all of them, `Retry-After` on every 429 and 503, and
+ * `Idempotent-Replayed` on the answers that can be replays of the routes that take an
+ * `Idempotency-Key` header.
+ */
+function declareResponseHeaders(document: OpenAPIObject): void {
+  for (const item of Object.values(document.paths)) {
+    for (const method of METHODS) {
+      const operation = item[method];
+      if (!operation) continue;
+      const idempotent = (operation.parameters ?? []).some((p) => 'in' in p && p.in === 'header' && p.name === IDEMPOTENCY_KEY);
+      for (const [status, response] of Object.entries(operation.responses)) {
+        if (!response || '$ref' in response) continue;
+        response.headers = { ...response.headers, ...contractHeaders(status, idempotent) };
+      }
+    }
+  }
+}
+
 /** GET /docs (Swagger UI) and GET /docs-json (the OpenAPI document), generated from the code. */
 export function setUpApiDocs(app: NestFastifyApplication): void {
   const config = new DocumentBuilder()
@@ -248,5 +308,6 @@ export function setUpApiDocs(app: NestFastifyApplication): void {
   const document = SwaggerModule.createDocument(app, config, { extraModels: [ErrorBody] });
   closeRequestBodies(document);
   applyMinProperties(document);
+  declareResponseHeaders(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', raw: ['json'] });
 }

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { Controller, Get, Param, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ProductNotFoundError, RateLimitedError, ServiceUnavailableError, ValidationFailedError } from '../common/errors';
 import { ApiErrors, ApiIdParam } from '../http/openapi';
@@ -23,6 +23,12 @@ export class AvailabilityStreamController {
   @Get(':id/stream')
   @RateLimited('reads')
   @ApiIdParam()
+  @ApiHeader({
+    name: 'Last-Event-ID',
+    required: false,
+    description: 'Sent by browsers when they reconnect; the stream starts with the current value whatever it says.',
+    schema: { type: 'string' },
+  })
   @ApiOkResponse({
     description:
       'text/event-stream: `event: availability` with `data: {"product_id","stock","available","at"}` at once, then after every change (at most 10 per second, the latest value winning); a comment line every 15 s.',
