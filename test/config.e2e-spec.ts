@@ -56,6 +56,22 @@ describe('configuration: a bad value stops the start with exit code 1 and one li
     expect(lines[0]).toContain(value);
   });
 
+  // A value quoted in .env ("12\n34") or set by a script can hold a line break: the line must
+  // still be one line, the value shown escaped.
+  it.each([
+    ['HOLD_TTL_SECONDS', '12\n34', '"12\\n34"'],
+    ['LOG_LEVEL', 'info\n', '"info\\n"'],
+    ['DB_NAME', 'shop\r\nx', '"shop\\r\\nx"'],
+    ['SEED_PRODUCT_PRICE', '\n', '"\\n"'],
+  ])('%s with a line break in its value: still one line, the value escaped', async (name, value, shown) => {
+    const { code, stderr } = await start({ [name]: value });
+    expect(code).toBe(1);
+    expect(stderr.endsWith('\n')).toBe(true);
+    const lines = stderr.slice(0, -1).split(/\r|\n/);
+    expect(lines).toEqual([expect.stringMatching(new RegExp(`^Invalid configuration: ${name} `))]);
+    expect(lines[0]).toContain(`got ${shown}`);
+  });
+
   it('NODE_ENV=production without WEBHOOK_SECRET refuses to start and says why', async () => {
     const { code, stderr } = await start({ NODE_ENV: 'production', WEBHOOK_SECRET: '' });
     expect(code).toBe(1);

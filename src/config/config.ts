@@ -81,15 +81,23 @@ export const DEV_WEBHOOK_SECRET = 'dev-webhook-secret-not-for-production';
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * A refused value as the error line shows it: quoted, with line breaks and other control
+ * characters escaped (JSON's escapes), so the line stays one line whatever the value holds.
+ */
+function shown(value: string): string {
+  return JSON.stringify(value);
+}
+
 function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   if (!/^-?\d+$/.test(raw.trim())) {
-    throw new ConfigError(name, `must be an integer from ${min} to ${max}, got "${raw}"`);
+    throw new ConfigError(name, `must be an integer from ${min} to ${max}, got ${shown(raw)}`);
   }
   const value = Number(raw.trim());
   if (value < min || value > max) {
-    throw new ConfigError(name, `must be an integer from ${min} to ${max}, got "${raw}"`);
+    throw new ConfigError(name, `must be an integer from ${min} to ${max}, got ${shown(raw)}`);
   }
   return value;
 }
@@ -103,7 +111,7 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   if (!(allowed as readonly string[]).includes(raw)) {
-    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got ${shown(raw)}`);
   }
   return raw as T;
 }
@@ -161,7 +169,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const nodeEnv = strVar(env, 'NODE_ENV', 'development');
   const price = strVar(env, 'SEED_PRODUCT_PRICE', '99.00');
   if (!MONEY_PATTERN.test(price)) {
-    throw new ConfigError('SEED_PRODUCT_PRICE', `must be a decimal string with two places like "99.00", got "${price}"`);
+    throw new ConfigError('SEED_PRODUCT_PRICE', `must be a decimal string with two places like "99.00", got ${shown(price)}`);
   }
   const secret = env.WEBHOOK_SECRET;
   if ((secret === undefined || secret === '') && nodeEnv === 'production') {
@@ -169,12 +177,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
   const redisUrl = env.REDIS_URL === '' ? undefined : env.REDIS_URL;
   if (redisUrl !== undefined && !/^rediss?:\/\/.+/.test(redisUrl)) {
-    throw new ConfigError('REDIS_URL', `must be a redis:// or rediss:// URL, got "${redisUrl}"`);
+    throw new ConfigError('REDIS_URL', `must be a redis:// or rediss:// URL, got ${shown(redisUrl)}`);
   }
   const adminToken = env.ADMIN_TOKEN === '' ? undefined : env.ADMIN_TOKEN;
   const dbName = strVar(env, 'DB_NAME', 'flash_sale');
   if (!/^[A-Za-z0-9_]{1,64}$/.test(dbName)) {
-    throw new ConfigError('DB_NAME', `must be 1 to 64 characters of A-Z a-z 0-9 _, got "${dbName}"`);
+    throw new ConfigError('DB_NAME', `must be 1 to 64 characters of A-Z a-z 0-9 _, got ${shown(dbName)}`);
   }
   const buyerAuth = oneOf(env, 'BUYER_AUTH', ['off', 'jwt'] as const, 'off') as 'off' | 'jwt';
   refusePrivateBuyerKey(env);
