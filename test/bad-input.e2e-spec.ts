@@ -405,6 +405,41 @@ describe('bad input always gets the contract error, never a 500, never a change'
     expect(none.headers['x-request-id']).toMatch(/^[A-Za-z0-9._-]{1,128}$/);
   });
 
+  it('the pages never answer 500 to Range or conditional headers: a Range is ignored, a failed If-Match or If-Unmodified-Since is 412 bad_request', async () => {
+    const whole = await t.http().get('/style.css').expect(200);
+    const size = Buffer.byteLength(whole.text);
+    // Beyond the end, reversed, not bytes at all: each was a 500 internal_error; a Range is now ignored.
+    for (const range of [`bytes=${size + 100}-${size + 200}`, `bytes=${size}-`, 'bytes=10-5', 'bytes=abc', 'bytes=0-9']) {
+      for (const method of ['get', 'head'] as const) {
+        const res = await t.http()[method]('/style.css').set('Range', range);
+        expect({ range, method, status: res.status, type: res.headers['content-type'], length: res.headers['content-length'] }).toEqual({
+          range,
+          method,
+          status: 200,
+          type: 'text/css; charset=utf-8',
+          length: String(size),
+        });
+        expect(res.headers['content-range']).toBeUndefined();
+        if (method === 'get') expect(res.text).toBe(whole.text);
+      }
+    }
+    for (const [name, value] of [
+      ['If-Match', '"not-this-one"'],
+      ['If-Unmodified-Since', 'Mon, 01 Jan 1990 00:00:00 GMT'],
+    ]) {
+      const res = await t.http().get('/style.css').set(name, value).set('X-Request-Id', 'page-precondition');
+      expect({ name, status: res.status, body: res.body as unknown }).toEqual({
+        name,
+        status: 412,
+        body: { statusCode: 412, error: 'bad_request', message: expect.any(String) },
+      });
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(res.headers['x-request-id']).toBe('page-precondition');
+    }
+    // The conditional GET a browser sends when it revalidates its copy still works.
+    await t.http().get('/style.css').set('If-None-Match', whole.headers.etag).expect(304);
+  });
+
   it('accepts application/json with a charset', async () => {
     await t
       .http()

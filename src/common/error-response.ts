@@ -24,10 +24,12 @@ export interface ErrorResponse {
 }
 
 /**
- * Codes Fastify itself raises while reading a body, before any route runs; and any other client
- * error a Fastify plugin raises with its status.
+ * Codes Fastify itself raises while reading a body, before any route runs; and any other error a
+ * framework part raises with a client status (the file servers' @fastify/send: 412 for a failed
+ * If-Match on a page, 403 for a `/docs/` path that climbs out of its folder, 400 for one with a NUL
+ * byte), which is `bad_request` with that status, not a 500.
  */
-function fromFastifyError(err: { code?: string; statusCode?: number }): DomainError | undefined {
+function fromFastifyError(err: { code?: string; statusCode?: unknown }): DomainError | undefined {
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new PayloadTooLargeError(BODY_LIMIT_BYTES);
@@ -38,11 +40,9 @@ function fromFastifyError(err: { code?: string; statusCode?: number }): DomainEr
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new InvalidJsonError();
     default:
-      // The file server of /docs/ (@fastify/static) refuses a path that climbs out of its folder,
-      // is `.` or has an empty segment with 403, and one with a NUL byte with 400: `bad_request`
-      // with that status, as for any other client error of the framework, never a 500.
-      if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) return new FrameworkClientError(err.statusCode);
-      return undefined;
+      return typeof err.statusCode === 'number' && Number.isInteger(err.statusCode) && err.statusCode >= 400 && err.statusCode < 500
+        ? new FrameworkClientError(err.statusCode)
+        : undefined;
   }
 }
 

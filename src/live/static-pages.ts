@@ -17,7 +17,8 @@ function setContractType(reply: FastifyReply, path: string): void {
  * present at start are served (no wildcard route), so every other path keeps the contract's 404.
  * Registered as the plugin itself rather than by `app.useStaticAssets`, whose options type still
  * describes the raw response that older @fastify/static passed to `setHeaders`; 10.x passes the
- * reply.
+ * reply. A failed If-Match or If-Unmodified-Since is @fastify/send's 412, an error with its
+ * status, which the exception filter answers as `bad_request` (toErrorResponse).
  */
 export function serveStaticPages(app: NestFastifyApplication): void {
   void app.register(fastifyStatic, {
@@ -27,6 +28,8 @@ export function serveStaticPages(app: NestFastifyApplication): void {
     decorateReply: false,
     index: 'index.html',
     cacheControl: false,
+    // The files are a few KiB: a Range is ignored and the whole file sent (200), so no 206 or 416.
+    acceptRanges: false,
     setHeaders: setContractType,
   });
 }
