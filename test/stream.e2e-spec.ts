@@ -1,6 +1,6 @@
 import { factories } from './factories';
 import { openSse, SseClient } from './helpers/sse';
-import { startTestApp, TestApp } from './helpers/test-app';
+import { captureLogs, startTestApp, TestApp } from './helpers/test-app';
 import { timed } from './helpers/wait';
 import { sendWebhook } from './helpers/webhook';
 import { pollUntil } from './helpers/wait';
@@ -12,13 +12,14 @@ const EVENT_DEADLINE_MS = 1000;
 
 describe('GET /api/products/:id/stream: live availability over server-sent events', () => {
   let t: TestApp;
-  /** A second instance on the same database with room for two streams only. */
+  /** A second instance on the same database with room for two streams only; its log lines are kept. */
   let small: TestApp;
+  const smallLogs = captureLogs();
   const open: SseClient[] = [];
 
   beforeAll(async () => {
     t = await startTestApp(DB, { HOLD_TTL_SECONDS: '2', ORDER_PAYMENT_TTL_SECONDS: '2', ADMIN_TOKEN: TOKEN });
-    small = await startTestApp(DB, { STREAM_MAX_CLIENTS: '2' }, { fresh: false });
+    small = await startTestApp(DB, { STREAM_MAX_CLIENTS: '2', LOG_LEVEL: 'info' }, { fresh: false, logDestination: smallLogs.destination });
   });
   afterAll(async () => {
     for (const s of open) s.close();
@@ -169,6 +170,30 @@ describe('GET /api/products/:id/stream: live availability over server-sent event
     await c.waitFor('its first event', () => true);
     b.close();
     c.close();
+  });
+
+  it('a stream its client closes is an answered request: counted in http_requests_total (200) and logged with its request id', async () => {
+    const p = await factories(t.dataSource).makeProduct({ stock: 2 });
+    const route = { method: 'GET', route: '/api/products/:id/stream', status: '200' };
+    const answered = async () => {
+      const text = (await small.http().get('/metrics').expect(200)).text;
+      const line = text.split('\n').find((l) => l.startsWith(`http_requests_total{method="${route.method}",route="${route.route}",status="${route.status}"}`));
+      return line ? Number(line.split(' ').pop()) : 0;
+    };
+    const before = await answered();
+    const s = await stream(p.id, small, { 'X-Request-Id': 'stream-closed-by-client' });
+    expect(s.status).toBe(200);
+    await s.waitFor('the first event', () => true);
+    s.close();
+    const logged = await pollUntil(
+      'the request line of the closed stream',
+      () => smallLogs.events('request').find((l) => l.request_id === 'stream-closed-by-client'),
+      (l) => l !== undefined,
+      { timeoutMs: 2000 },
+    );
+    expect(logged).toMatchObject({ method: 'GET', route: '/api/products/:id/stream', status: 200 });
+    expect(await answered()).toBe(before + 1);
+    expect(smallLogs.events('request').filter((l) => l.request_id === 'stream-closed-by-client')).toHaveLength(1);
   });
 
   it('/metrics reports streams_open and stream_events_sent_total', async () => {

@@ -1,4 +1,6 @@
+import { Readable } from 'node:stream';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppLogger } from './app-logger';
 import { MetricsService } from './metrics.service';
 
@@ -7,11 +9,14 @@ const UNMATCHED_ROUTE = 'unmatched';
 
 /**
  * Per answered request: counts it in the metrics and logs one `request` line with method, route
- * template, status, duration and request_id.
+ * template, status, duration and request_id. Fastify's onResponse runs when the answer has been
+ * sent in full; an answer streamed to a client that then hangs up (the availability stream, which
+ * only the service ever ends) never finishes, so a streamed answer is also recorded when its
+ * connection closes first: its status was sent, and its duration is the stream's.
  */
 export function observeHttp(app: NestFastifyApplication, logger: AppLogger, metrics: MetricsService): void {
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onResponse', (req, reply, done) => {
+  const record = (req: FastifyRequest, reply: FastifyReply): void => {
     const route = req.routeOptions.url ?? UNMATCHED_ROUTE;
     const seconds = reply.elapsedTime / 1000;
     metrics.httpRequest(req.method, route, reply.statusCode, seconds);
@@ -19,6 +24,17 @@ export function observeHttp(app: NestFastifyApplication, logger: AppLogger, metr
       { method: req.method, route, status: reply.statusCode, duration_ms: Math.round(reply.elapsedTime * 100) / 100, request_id: req.id },
       'request',
     );
+  };
+  fastify.addHook('onResponse', (req, reply, done) => {
+    record(req, reply);
+    done();
+  });
+  fastify.addHook('onSend', (req, reply, payload, done) => {
+    if (payload instanceof Readable) {
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) record(req, reply);
+      });
+    }
     done();
   });
 }
