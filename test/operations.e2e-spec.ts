@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PlaceHoldService } from '../src/checkout/place-hold.service';
 import { factories } from './factories';
-import { startTestApp, TestApp } from './helpers/test-app';
+import { connectTestDb, startTestApp, TestApp } from './helpers/test-app';
+import { pollUntil } from './helpers/wait';
 import { sendWebhook } from './helpers/webhook';
 
 const DB = 'fs_test_operations';
@@ -177,5 +181,90 @@ describe('operations: /metrics, /health, /docs', () => {
       .get('/docs/no-such-asset.js')
       .expect(404, { statusCode: 404, error: 'not_found', message: 'No such route; the routes are listed in docs/API.md.' });
     await t.http().get('/docs/swagger-ui.css').expect(200);
+  });
+});
+
+describe('hold admission under a stampede: shed with 503 and Retry-After, counted by a documented reason', () => {
+  const ADMISSION_DB = `${DB}_admission`;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp(ADMISSION_DB, { AVAILABILITY_CACHE_TTL_MS: '0', HOLD_QUEUE_MAX: '1', HOLD_QUEUE_TIMEOUT_MS: '300' });
+  });
+  afterAll(() => t.close());
+
+  /** The `reason` values docs/API.md lists for holds_rejected_total (its row of the Metrics table). */
+  function documentedReasons(): string[] {
+    const api = readFileSync(join(__dirname, '..', 'docs', 'API.md'), 'utf8');
+    const row = api.split('\n').find((line) => line.startsWith('| `holds_rejected_total`'));
+    const labels = row?.split('|')[3] ?? '';
+    return [...labels.matchAll(/`(\w+)`/g)].map((m) => m[1]).filter((v) => v !== 'reason');
+  }
+
+  it('HOLD_QUEUE_MAX waiting: the next hold is 503 at once; a queued hold is 503 at HOLD_QUEUE_TIMEOUT_MS; neither is granted', async () => {
+    const p = await factories(t.dataSource).makeProduct({ stock: 10 });
+    const body = { product_id: p.id, qty: 1 };
+    const rejected = async (reason: string) => {
+      const text = (await t.http().get('/metrics').expect(200)).text;
+      const line = text.split('\n').find((l) => l.startsWith(`holds_rejected_total{reason="${reason}"} `));
+      return line ? Number(line.split(' ')[1]) : 0;
+    };
+    const before = { full: await rejected('queue_full'), timeout: await rejected('queue_timeout') };
+    const locker = await connectTestDb(ADMISSION_DB);
+    try {
+      // The product's row lock held here: the two reservation batches an instance runs at once wait on it.
+      await locker.query('START TRANSACTION');
+      await locker.query('SELECT id FROM products WHERE id = ? FOR UPDATE', [p.id]);
+      const blocked = [0, 1].map(() =>
+        t
+          .http()
+          .post('/api/holds')
+          .send(body)
+          .then((r) => r),
+      );
+      await pollUntil(
+        'both reservation batches wait on the row lock',
+        async () => {
+          const [w] = await locker.query(
+            "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE info LIKE '%FROM products WHERE id = % FOR UPDATE)%UNION ALL%'",
+          );
+          return Number((w as Array<{ n: number }>)[0].n);
+        },
+        (n) => n >= 2,
+      );
+      const queuedAt = Date.now();
+      const queued = t
+        .http()
+        .post('/api/holds')
+        .send(body)
+        .then((r) => r);
+      await pollUntil(
+        'one hold waits for its turn',
+        () => t.app.get(PlaceHoldService).queued(p.id),
+        (n) => n === 1,
+      );
+      const shed = await t.http().post('/api/holds').send(body);
+      for (const res of [shed, await queued]) {
+        expect({ status: res.status, retryAfter: res.headers['retry-after'], body: res.body as unknown }).toEqual({
+          status: 503,
+          retryAfter: '1',
+          body: { statusCode: 503, error: 'unavailable', message: expect.any(String) },
+        });
+      }
+      // Answered at its deadline while the lock is still held, not after it.
+      expect(Date.now() - queuedAt).toBeGreaterThanOrEqual(300);
+      await locker.query('ROLLBACK');
+      for (const r of await Promise.all(blocked)) expect(r.status).toBe(201);
+      const [holds] = await locker.query('SELECT COUNT(*) AS n FROM holds WHERE product_id = ?', [p.id]);
+      expect(Number((holds as Array<{ n: number }>)[0].n)).toBe(2);
+    } finally {
+      await locker.end();
+    }
+    expect(await rejected('queue_full')).toBe(before.full + 1);
+    expect(await rejected('queue_timeout')).toBe(before.timeout + 1);
+    // Every reason the service counts is one a dashboard written against docs/API.md knows.
+    expect(documentedReasons()).toEqual(
+      expect.arrayContaining(['insufficient_stock', 'buyer_limit_reached', 'product_not_found', 'queue_full', 'queue_timeout', 'client_gone']),
+    );
   });
 });
