@@ -1,3 +1,4 @@
+import { Agent, IncomingMessage, request } from 'node:http';
 import { connectTestDb, resetDatabase } from './helpers/test-app';
 import { seededProductId, ServiceProcess, startService, STARTUP_TIMEOUT_MS, stopService } from './helpers/service-process';
 import { pollUntil } from './helpers/wait';
@@ -70,4 +71,72 @@ describe('graceful shutdown: SIGTERM during a burst of holds', () => {
     },
     STARTUP_TIMEOUT_MS + 60_000,
   ); // a start, 200 holds (<= 30 s), the drain
+});
+
+describe('graceful shutdown: a request in flight when the stop begins', () => {
+  const INFLIGHT_DB = `${DB}_inflight`;
+  let service: ServiceProcess | undefined;
+
+  beforeAll(() => resetDatabase(INFLIGHT_DB));
+  afterAll(() => stopService(service));
+
+  it(
+    'is finished, and its answer carries Connection: close (the connection is closed after it, so the client must not reuse it)',
+    async () => {
+      service = await startService(INFLIGHT_DB, { SEED_PRODUCT_STOCK: '10', DB_LOCK_WAIT_TIMEOUT_SECONDS: '30' });
+      const { url, port } = service;
+      const productId = await seededProductId(url, 10);
+      const locker = await connectTestDb(INFLIGHT_DB);
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        await locker.query('START TRANSACTION');
+        await locker.query('SELECT id FROM products WHERE id = ? FOR UPDATE', [productId]);
+        // A hold on a keep-alive connection, waiting on the row lock held above.
+        const answer = new Promise<{ res: IncomingMessage; body: string }>((resolve, reject) => {
+          const req = request(
+            { port, host: '127.0.0.1', path: '/api/holds', method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+            (res) => {
+              let body = '';
+              res.setEncoding('utf8');
+              res.on('data', (c: string) => (body += c));
+              res.on('end', () => resolve({ res, body }));
+            },
+          );
+          req.on('error', reject);
+          req.end(JSON.stringify({ product_id: productId, qty: 1 }));
+        });
+        await pollUntil(
+          'the hold waits on the row lock',
+          async () => {
+            const [w] = await locker.query(
+              "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE info LIKE '%FROM products WHERE id = % FOR UPDATE%' AND id <> CONNECTION_ID()",
+            );
+            return Number((w as Array<{ n: number }>)[0].n);
+          },
+          (n) => n >= 1,
+        );
+        service.child.kill('SIGTERM');
+        await pollUntil(
+          'the listener is closed',
+          () =>
+            fetch(`${url}/health`).then(
+              () => 'listening',
+              () => 'closed',
+            ),
+          (s) => s === 'closed',
+        );
+        await locker.query('ROLLBACK');
+        const { res, body } = await answer;
+        expect(res.statusCode).toBe(201);
+        expect((JSON.parse(body) as { status: string }).status).toBe('active');
+        expect(res.headers.connection).toBe('close');
+        expect(res.headers['keep-alive']).toBeUndefined();
+        expect(await service.exited).toBe(0);
+      } finally {
+        agent.destroy();
+        await locker.end();
+      }
+    },
+    STARTUP_TIMEOUT_MS + 30_000,
+  );
 });

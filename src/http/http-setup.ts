@@ -134,6 +134,13 @@ export function configureHttp(app: NestFastifyApplication): void {
     reply.header('x-request-id', req.id);
     done();
   });
+  // While the service stops (its listener is closed), every answer closes its connection: Fastify
+  // marks only the requests that arrive after the stop began, and an answer to one already in
+  // flight would say keep-alive on a connection the stop then closes as soon as it is idle.
+  fastify.addHook('onSend', (_req, reply, payload, done) => {
+    if (!fastify.server.listening) reply.header('connection', 'close');
+    done(null, payload);
+  });
   // find-my-way, Fastify's router, matches a parametric route with an empty parameter in some
   // trees (find-my-way#422): GET /api/products/ reached GET /api/products/:id and was refused 400
   // `id`, while HEAD /api/products/ was 404. A path whose parameter is empty names nothing, so it
