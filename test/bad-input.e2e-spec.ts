@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { factories } from './factories';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { asIs, sendWebhook } from './helpers/webhook';
@@ -438,6 +439,48 @@ describe('bad input always gets the contract error, never a 500, never a change'
     }
     // The conditional GET a browser sends when it revalidates its copy still works.
     await t.http().get('/style.css').set('If-None-Match', whole.headers.etag).expect(304);
+  });
+
+  it('the answers outside the contract have the forms docs/API.md gives them, and are not counted in /metrics', async () => {
+    const { port } = new URL(t.url);
+    /** Writes `raw` on a new connection and returns everything the service sends until it closes it. */
+    const exchange = (raw: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => socket.write(raw));
+        let got = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => (got += chunk));
+        socket.on('close', () => resolve(got));
+        socket.on('error', reject);
+      });
+    const total = async () =>
+      (await t.http().get('/metrics').expect(200)).text
+        .split('\n')
+        .filter((l) => l.startsWith('http_requests_total{') && !l.includes('route="/metrics"'))
+        .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+    const before = await total();
+    const clientError = '{"error":"Bad Request","message":"Client Error","statusCode":400}';
+    // Bytes that are not HTTP, and bytes after a body longer than its Content-Length.
+    for (const raw of [
+      'HELLO\r\n\r\n',
+      `POST /api/holds HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}\u0000\u0001junk`,
+    ]) {
+      const got = await exchange(raw);
+      expect(got).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+      expect(got.endsWith(`\r\n\r\n${clientError}`)).toBe(true);
+      expect(got.toLowerCase()).not.toContain('x-request-id');
+    }
+    // Request headers over 16 KiB.
+    const big = await exchange(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(17_000)}\r\n\r\n`);
+    expect(big).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    expect(big).toContain('"error":"Request Header Fields Too Large"');
+    // An HTTP/1.1 request without Host (RFC 9112 requires it): Node answers 400 with no body.
+    const hostless = await exchange('GET /health HTTP/1.1\r\n\r\n');
+    expect(hostless).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(hostless).toMatch(/\r\nConnection: close\r\n/i);
+    expect(hostless.toLowerCase()).not.toContain('x-request-id');
+    expect(hostless.slice(hostless.indexOf('\r\n\r\n') + 4)).toMatch(/^(0\r\n\r\n)?$/);
+    expect(await total()).toBe(before);
   });
 
   it('accepts application/json with a charset', async () => {
