@@ -51,9 +51,16 @@ interface PooledConnection {
   destroy(): void;
 }
 
+type GetConnectionCallback = (err: unknown, conn?: { release(): void }) => void;
+
 interface PoolLike {
   on(event: 'connection', cb: (conn: PooledConnection) => void): void;
   query(sql: string, cb: (err: unknown, rows?: unknown) => void): void;
+  getConnection(cb: GetConnectionCallback): void;
+  /** mysql2's own state: what bounds the wait below looks at to know a request will queue. */
+  _freeConnections: { length: number };
+  _allConnections: { length: number };
+  config: { connectionLimit: number };
 }
 
 const logger = new Logger('db');
@@ -71,6 +78,7 @@ const logger = new Logger('db');
  */
 export async function configureSessions(dataSource: DataSource, config: AppConfig): Promise<void> {
   const pool = (dataSource.driver as unknown as { pool: PoolLike }).pool;
+  boundPoolWait(pool, config.db.connectTimeoutMs);
   const statements = sessionSetupStatements(config);
   pool.on('connection', (conn) => {
     for (const sql of statements) {
@@ -93,4 +101,36 @@ export async function configureSessions(dataSource: DataSource, config: AppConfi
   if (level[0]?.level !== 'READ-COMMITTED') {
     throw new Error(`database sessions must run READ COMMITTED, but run ${level[0]?.level ?? 'an unknown level'}`);
   }
+}
+
+/**
+ * A request that finds every pooled connection taken waits at most `timeoutMs` (DB_CONNECT_TIMEOUT_MS)
+ * for one, then fails with a connection error (503). mysql2 hands a freed or failed slot to one
+ * waiter at a time, so while the database cannot be reached and each new connection takes the
+ * whole timeout to fail, the waiters would otherwise be answered DB_POOL_SIZE per timeout, the
+ * last of DB_POOL_SIZE × 50 after about 50 timeouts. A waiter that gave up stays in mysql2's queue;
+ * the connection it is handed later is released at once. No timer when a connection is free or
+ * can be opened at once (the usual case).
+ */
+function boundPoolWait(pool: PoolLike, timeoutMs: number): void {
+  const getConnection = pool.getConnection.bind(pool);
+  pool.getConnection = (cb: GetConnectionCallback): void => {
+    if (pool._freeConnections.length > 0 || pool._allConnections.length < pool.config.connectionLimit) {
+      getConnection(cb);
+      return;
+    }
+    let gaveUp = false;
+    const timer = setTimeout(() => {
+      gaveUp = true;
+      cb(Object.assign(new Error(`No connection became free within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+    }, timeoutMs);
+    getConnection((err, conn) => {
+      if (!gaveUp) {
+        clearTimeout(timer);
+        cb(err, conn);
+      } else if (!err && conn) {
+        conn.release();
+      }
+    });
+  };
 }

@@ -4,7 +4,8 @@ import { createConnection, createServer, Server, Socket } from 'node:net';
  * A TCP relay in front of a server, for outage tests: `down()` closes the listener and cuts every
  * open connection (the server seems gone: connections reset, new ones refused), `up()` listens
  * again on the same port, `stall()` keeps the connections open but forwards nothing more (the
- * server seems hung).
+ * server seems hung, or the network drops its packets: a new connection never completes its
+ * handshake), `resume()` forwards again.
  */
 export class TcpProxy {
   private server: Server | undefined;
@@ -41,6 +42,11 @@ export class TcpProxy {
 
   stall(): void {
     this.stalled = true;
+  }
+
+  /** Forwards again (after `stall()`). */
+  resume(): void {
+    this.stalled = false;
   }
 
   async down(): Promise<void> {
