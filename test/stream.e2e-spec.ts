@@ -147,6 +147,26 @@ describe('GET /api/products/:id/stream: live availability over server-sent event
     expect(Number(e.id)).toBeGreaterThan(Number(seen.id));
   });
 
+  it('a stream opened while another of the same product is open starts with the current value, also after a change this instance did not hear of', async () => {
+    // `small` shares the database but not a Redis with `t`: it does not hear of t's holds.
+    const p = await factories(t.dataSource).makeProduct({ stock: 10 });
+    const watching = await stream(p.id, small);
+    expect(watching.status).toBe(200);
+    await watching.waitFor('the snapshot', (e) => e.value.available === 10);
+    await hold(p.id, 4);
+    const late = await stream(p.id, small);
+    expect(late.status).toBe(200);
+    const first = await late.waitFor('the first event', () => true);
+    expect(first.value).toMatchObject({ stock: 10, available: 6 });
+    watching.close();
+    late.close();
+    await pollUntil(
+      'both streams are released',
+      async () => /^streams_open (\d+)$/m.exec((await small.http().get('/metrics').expect(200)).text)?.[1],
+      (n) => n === '0',
+    );
+  });
+
   it('STREAM_MAX_CLIENTS: one stream more is 503 with Retry-After; a closed stream frees its place at once', async () => {
     const p = await factories(t.dataSource).makeProduct({ stock: 1 });
     const a = await stream(p.id, small);

@@ -110,12 +110,12 @@ export class AvailabilityHubService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * The product's current value: the last read when no change or lapse has come since, else one
-   * read shared by every stream opening at that moment. Throws ProductNotFoundError.
+   * The product's current value: one read, shared by every stream opening at that moment. Never
+   * the last read of the product's open streams: a change this instance did not hear of (made on
+   * another instance without REDIS_URL, or whose Redis message was lost) would make it stale.
+   * Throws ProductNotFoundError.
    */
   snapshot(productId: number): Promise<LiveValue> {
-    const state = this.products.get(productId);
-    if (state?.last && !state.dirty && !state.reading && !state.tickTimer) return Promise.resolve(state.last);
     let read = this.snapshotReads.get(productId);
     if (!read) {
       read = this.reader.read(productId).finally(() => this.snapshotReads.delete(productId));
