@@ -406,7 +406,7 @@ describe('bad input always gets the contract error, never a 500, never a change'
     expect(none.headers['x-request-id']).toMatch(/^[A-Za-z0-9._-]{1,128}$/);
   });
 
-  it('the pages never answer 500 to Range or conditional headers: a Range is ignored, a failed If-Match or If-Unmodified-Since is 412 bad_request', async () => {
+  it('the pages and /docs assets never answer 500 to Range or conditional headers: on a page a Range is ignored, a failed If-Match or If-Unmodified-Since is 412 bad_request', async () => {
     const whole = await t.http().get('/style.css').expect(200);
     const size = Buffer.byteLength(whole.text);
     // Beyond the end, reversed, not bytes at all: each was a 500 internal_error; a Range is now ignored.
@@ -439,6 +439,13 @@ describe('bad input always gets the contract error, never a 500, never a change'
     }
     // The conditional GET a browser sends when it revalidates its copy still works.
     await t.http().get('/style.css').set('If-None-Match', whole.headers.etag).expect(304);
+    // The OpenAPI UI's assets keep their ranges (206); one past the end is 416 bad_request, not 500.
+    await t.http().get('/docs/swagger-ui.css').set('Range', 'bytes=0-3').expect(206);
+    const past = await t.http().get('/docs/swagger-ui.css').set('Range', 'bytes=99999999-');
+    expect({ status: past.status, body: past.body as unknown }).toEqual({
+      status: 416,
+      body: { statusCode: 416, error: 'bad_request', message: expect.any(String) },
+    });
   });
 
   it('the answers outside the contract have the forms docs/API.md gives them, and are not counted in /metrics', async () => {
