@@ -63,6 +63,7 @@ describe('configuration: a bad value stops the start with exit code 1 and one li
     ['LOG_LEVEL', 'info\n', '"info\\n"'],
     ['DB_NAME', 'shop\r\nx', '"shop\\r\\nx"'],
     ['SEED_PRODUCT_PRICE', '\n', '"\\n"'],
+    ['REDIS_URL', 'redis://cache\n', '"redis://cache\\n"'],
   ])('%s with a line break in its value: still one line, the value escaped', async (name, value, shown) => {
     const { code, stderr } = await start({ [name]: value });
     expect(code).toBe(1);
@@ -70,6 +71,13 @@ describe('configuration: a bad value stops the start with exit code 1 and one li
     const lines = stderr.slice(0, -1).split(/\r|\n/);
     expect(lines).toEqual([expect.stringMatching(new RegExp(`^Invalid configuration: ${name} `))]);
     expect(lines[0]).toContain(`got ${shown}`);
+  });
+
+  it('an ADMIN_TOKEN no client could send (a trailing space) refuses to start, in one line that does not show it', async () => {
+    const { code, stderr } = await start({ ADMIN_TOKEN: 'secret-admin-token ' });
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^Invalid configuration: ADMIN_TOKEN /)]);
+    expect(stderr).not.toContain('secret-admin-token');
   });
 
   it('NODE_ENV=production without WEBHOOK_SECRET refuses to start and says why', async () => {

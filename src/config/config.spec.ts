@@ -68,6 +68,30 @@ describe('loadConfig', () => {
     expect((caught as ConfigError).message).toContain(name);
   });
 
+  it.each([' tok', 'tok ', 'to\tk', 'tök', 'tok\n', '\u00a0tok'])(
+    'ADMIN_TOKEN=%p, which no Authorization header can carry, stops the start without showing it',
+    (token) => {
+      let caught: unknown;
+      try {
+        loadConfig({ ADMIN_TOKEN: token });
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(ConfigError);
+      expect((caught as ConfigError).variable).toBe('ADMIN_TOKEN');
+      expect((caught as ConfigError).message).not.toContain(token);
+    },
+  );
+
+  it('takes any ADMIN_TOKEN of printable ASCII, inner spaces included', () => {
+    for (const token of ['t', 'a b', '!~x=/+', 'x'.repeat(500)]) expect(loadConfig({ ADMIN_TOKEN: token }).adminToken).toBe(token);
+  });
+
+  it('refuses a REDIS_URL with a space or a line break in it', () => {
+    for (const url of ['redis://a\nb', 'redis://a b', 'redis://cache\n']) expect(() => loadConfig({ REDIS_URL: url })).toThrow(ConfigError);
+    expect(loadConfig({ REDIS_URL: 'rediss://user:p%40ss@cache:6380/2' }).redisUrl).toBe('rediss://user:p%40ss@cache:6380/2');
+  });
+
   it('refuses production without WEBHOOK_SECRET', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/WEBHOOK_SECRET/);
     expect(loadConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: 'x' }).webhookSecret).toBe('x');

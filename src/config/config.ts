@@ -81,6 +81,9 @@ export const DEV_WEBHOOK_SECRET = 'dev-webhook-secret-not-for-production';
 
 type Env = Record<string, string | undefined>;
 
+/** An ADMIN_TOKEN a client can send: printable ASCII, no space at either end. */
+const ADMIN_TOKEN_PATTERN = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
+
 /**
  * A refused value as the error line shows it: quoted, with line breaks and other control
  * characters escaped (JSON's escapes), so the line stays one line whatever the value holds.
@@ -176,10 +179,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
     throw new ConfigError('WEBHOOK_SECRET', 'must be set when NODE_ENV=production');
   }
   const redisUrl = env.REDIS_URL === '' ? undefined : env.REDIS_URL;
-  if (redisUrl !== undefined && !/^rediss?:\/\/.+/.test(redisUrl)) {
+  if (redisUrl !== undefined && !/^rediss?:\/\/\S+$/.test(redisUrl)) {
     throw new ConfigError('REDIS_URL', `must be a redis:// or rediss:// URL, got ${shown(redisUrl)}`);
   }
   const adminToken = env.ADMIN_TOKEN === '' ? undefined : env.ADMIN_TOKEN;
+  // The token travels in `Authorization: Bearer <token>`: HTTP trims a header's outer spaces and
+  // Node reads its bytes as Latin-1, so a token with either could never be presented and every
+  // admin request would be 401. (Not shown in the error: it is a secret.)
+  if (adminToken !== undefined && !ADMIN_TOKEN_PATTERN.test(adminToken)) {
+    throw new ConfigError('ADMIN_TOKEN', 'must be printable ASCII (0x20-0x7E) without a space at either end, as an Authorization header carries it');
+  }
   const dbName = strVar(env, 'DB_NAME', 'flash_sale');
   if (!/^[A-Za-z0-9_]{1,64}$/.test(dbName)) {
     throw new ConfigError('DB_NAME', `must be 1 to 64 characters of A-Z a-z 0-9 _, got ${shown(dbName)}`);
