@@ -4,6 +4,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppLogger } from './app-logger';
 import { MetricsService } from './metrics.service';
 
+/** The routes whose answer is a stream that only the service ends (the availability stream). */
+const STREAMED_ROUTES = new Set(['/api/products/:id/stream']);
+
 /** The route label of requests that matched no route: a fixed value, so bots cannot add series. */
 const UNMATCHED_ROUTE = 'unmatched';
 
@@ -29,12 +32,17 @@ export function observeHttp(app: NestFastifyApplication, logger: AppLogger, metr
     record(req, reply);
     done();
   });
-  fastify.addHook('onSend', (req, reply, payload, done) => {
-    if (payload instanceof Readable) {
-      reply.raw.once('close', () => {
-        if (!reply.raw.writableFinished) record(req, reply);
-      });
-    }
-    done();
+  // Only the routes that stream get the hook: an onSend hook on every route costs every answer.
+  fastify.addHook('onRoute', (route) => {
+    if (!STREAMED_ROUTES.has(route.url)) return;
+    const recordOnClose = (req: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void) => {
+      if (payload instanceof Readable) {
+        reply.raw.once('close', () => {
+          if (!reply.raw.writableFinished) record(req, reply);
+        });
+      }
+      done(null, payload);
+    };
+    route.onSend = [...[route.onSend ?? []].flat(), recordOnClose];
   });
 }
