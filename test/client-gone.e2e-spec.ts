@@ -3,6 +3,7 @@ import type { Connection } from 'mysql2/promise';
 import { PlaceHoldService } from '../src/checkout/place-hold.service';
 import { factories } from './factories';
 import { connectTestDb, startTestApp, TestApp } from './helpers/test-app';
+import { lockProductRow, untilReservationsWait } from './helpers/row-lock';
 import { pollUntil } from './helpers/wait';
 
 const DB = 'fs_test_client_gone';
@@ -39,20 +40,12 @@ describe('holds of clients that left before their answer', () => {
   const openConnections = (): Promise<number> =>
     new Promise((resolve, reject) => t.app.getHttpServer().getConnections((err: Error | null, n: number) => (err ? reject(err) : resolve(n))));
 
-  const reservationsWaiting = async (): Promise<number> => {
-    const [rows] = await locker.query(
-      "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE info LIKE '%FROM products WHERE id = % FOR UPDATE)%UNION ALL%'",
-    );
-    return Number((rows as Array<{ n: number }>)[0].n);
-  };
-
   it('a hold granted while its client was leaving is ended at once, one still queued is never granted; their units stay on sale', async () => {
     const p = await factories(t.dataSource).makeProduct({ stock: 10 });
-    await locker.query('START TRANSACTION');
-    await locker.query('SELECT id FROM products WHERE id = ? FOR UPDATE', [p.id]);
+    await lockProductRow(locker, p.id);
     // Two batches of this product run at once (each waits on the row lock); the third request queues.
     const leaves = [holdThenLeave(p.id), holdThenLeave(p.id)];
-    await pollUntil('both reservation batches wait on the row lock', reservationsWaiting, (n) => n >= 2);
+    await untilReservationsWait(locker, 2);
     leaves.push(holdThenLeave(p.id));
     await pollUntil(
       'the third hold queues',

@@ -3,7 +3,7 @@ import { IdempotencyPurgeJob } from '../src/idempotency/idempotency-purge.job';
 import { IdempotencyKeyTakenError, IdempotencyService } from '../src/idempotency/idempotency.service';
 import { factories } from './factories';
 import { connectTestDb, startTestApp, TestApp } from './helpers/test-app';
-import { pollUntil } from './helpers/wait';
+import { lockProductRow, untilReservationsWait } from './helpers/row-lock';
 
 const DB = 'fs_test_idempotency';
 
@@ -269,8 +269,7 @@ describe('Idempotency-Key when the hold is not admitted', () => {
     const key = `deadline-${Date.now()}`;
     try {
       // Hold the product's row lock: the two reservation batches this instance runs at once wait on it.
-      await locker.query('START TRANSACTION');
-      await locker.query('SELECT id FROM products WHERE id = ? FOR UPDATE', [p.id]);
+      await lockProductRow(locker, p.id);
       const body = { product_id: p.id, qty: 1 };
       const blocked = [0, 1].map(() =>
         t
@@ -279,16 +278,7 @@ describe('Idempotency-Key when the hold is not admitted', () => {
           .send(body)
           .then((r) => r),
       );
-      await pollUntil(
-        'both reservation batches wait on the row lock',
-        async () => {
-          const [w] = await locker.query(
-            "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE info LIKE '%FROM products WHERE id = % FOR UPDATE)%UNION ALL%'",
-          );
-          return Number((w as Array<{ n: number }>)[0].n);
-        },
-        (n) => n >= 2,
-      );
+      await untilReservationsWait(locker, 2);
       const shed = await t.http().post('/api/holds').set('Idempotency-Key', key).send(body);
       expect(shed.status).toBe(503);
       expect(shed.headers['retry-after']).toBe('1');

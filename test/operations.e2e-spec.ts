@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { PlaceHoldService } from '../src/checkout/place-hold.service';
 import { factories } from './factories';
 import { connectTestDb, startTestApp, TestApp } from './helpers/test-app';
+import { lockProductRow, untilReservationsWait } from './helpers/row-lock';
 import { pollUntil } from './helpers/wait';
 import { sendWebhook } from './helpers/webhook';
 
@@ -213,8 +214,7 @@ describe('hold admission under a stampede: shed with 503 and Retry-After, counte
     const locker = await connectTestDb(ADMISSION_DB);
     try {
       // The product's row lock held here: the two reservation batches an instance runs at once wait on it.
-      await locker.query('START TRANSACTION');
-      await locker.query('SELECT id FROM products WHERE id = ? FOR UPDATE', [p.id]);
+      await lockProductRow(locker, p.id);
       const blocked = [0, 1].map(() =>
         t
           .http()
@@ -222,16 +222,7 @@ describe('hold admission under a stampede: shed with 503 and Retry-After, counte
           .send(body)
           .then((r) => r),
       );
-      await pollUntil(
-        'both reservation batches wait on the row lock',
-        async () => {
-          const [w] = await locker.query(
-            "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE info LIKE '%FROM products WHERE id = % FOR UPDATE)%UNION ALL%'",
-          );
-          return Number((w as Array<{ n: number }>)[0].n);
-        },
-        (n) => n >= 2,
-      );
+      await untilReservationsWait(locker, 2);
       const queuedAt = Date.now();
       const queued = t
         .http()

@@ -1,6 +1,7 @@
 import { Agent, IncomingMessage, request } from 'node:http';
 import { connectTestDb, resetDatabase } from './helpers/test-app';
 import { seededProductId, ServiceProcess, startService, STARTUP_TIMEOUT_MS, stopService } from './helpers/service-process';
+import { lockProductRow, untilReservationsWait } from './helpers/row-lock';
 import { pollUntil } from './helpers/wait';
 
 const DB = 'fs_test_shutdown';
@@ -89,8 +90,7 @@ describe('graceful shutdown: a request in flight when the stop begins', () => {
       const locker = await connectTestDb(INFLIGHT_DB);
       const agent = new Agent({ keepAlive: true, maxSockets: 1 });
       try {
-        await locker.query('START TRANSACTION');
-        await locker.query('SELECT id FROM products WHERE id = ? FOR UPDATE', [productId]);
+        await lockProductRow(locker, productId);
         // A hold on a keep-alive connection, waiting on the row lock held above.
         const answer = new Promise<{ res: IncomingMessage; body: string }>((resolve, reject) => {
           const req = request(
@@ -105,16 +105,7 @@ describe('graceful shutdown: a request in flight when the stop begins', () => {
           req.on('error', reject);
           req.end(JSON.stringify({ product_id: productId, qty: 1 }));
         });
-        await pollUntil(
-          'the hold waits on the row lock',
-          async () => {
-            const [w] = await locker.query(
-              "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE info LIKE '%FROM products WHERE id = % FOR UPDATE%' AND id <> CONNECTION_ID()",
-            );
-            return Number((w as Array<{ n: number }>)[0].n);
-          },
-          (n) => n >= 1,
-        );
+        await untilReservationsWait(locker, 1);
         service.child.kill('SIGTERM');
         await pollUntil(
           'the listener is closed',
