@@ -31,6 +31,7 @@ const CASES: Array<[string, string]> = [
   ['DB_POOL_SIZE', '1'],
   ['DB_LOCK_WAIT_TIMEOUT_SECONDS', 'x'],
   ['DB_CONNECT_TIMEOUT_MS', '5'],
+  ['DB_QUERY_TIMEOUT_MS', '5000'],
   ['REDIS_URL', 'ftp://cache'],
   ['HOLD_TTL_SECONDS', 'abc'],
   ['HOLD_TTL_SECONDS', '0'],

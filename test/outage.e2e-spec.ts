@@ -1,6 +1,6 @@
 import { factories } from './factories';
 import { TcpProxy } from './helpers/tcp-proxy';
-import { startTestApp, TEST_ENV, TestApp } from './helpers/test-app';
+import { connectTestDb, startTestApp, TEST_ENV, TestApp } from './helpers/test-app';
 import { pollUntil } from './helpers/wait';
 
 const DB = 'fs_test_outage';
@@ -118,5 +118,101 @@ describe('database unreachable with connections that never complete: every reque
       async () => (await t.http().get('/api/products')).status,
       (status) => status === 200,
     );
+  });
+});
+
+describe('the database stops answering on connections already open: every query gives up after DB_QUERY_TIMEOUT_MS', () => {
+  const proxy = new TcpProxy(TEST_ENV.DB_HOST, Number(TEST_ENV.DB_PORT));
+  const QUERY_TIMEOUT_MS = 2000;
+  // Generous for a noisy 2-core machine: the bound plus 3 s, never a tight timing.
+  const ANSWERED_WITHIN_MS = QUERY_TIMEOUT_MS + 3000;
+  const DB_NAME = `${DB}_stalled`;
+  let t: TestApp;
+  let productId: number;
+
+  beforeAll(async () => {
+    await proxy.up();
+    t = await startTestApp(DB_NAME, {
+      DB_PORT: String(proxy.port),
+      DB_CONNECT_TIMEOUT_MS: '1000',
+      DB_LOCK_WAIT_TIMEOUT_SECONDS: '1',
+      DB_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS),
+      DB_POOL_SIZE: '4',
+      AVAILABILITY_CACHE_TTL_MS: '0',
+    });
+    productId = (await factories(t.dataSource).makeProduct({ stock: 10 })).id;
+  });
+  afterAll(async () => {
+    proxy.resume();
+    await t.close();
+    await proxy.down();
+  });
+
+  async function holdRows(): Promise<number> {
+    const db = await connectTestDb(DB_NAME);
+    try {
+      const [rows] = await db.query('SELECT COUNT(*) AS n FROM holds WHERE product_id = ?', [productId]);
+      return Number((rows as Array<{ n: number | string }>)[0].n);
+    } finally {
+      await db.end();
+    }
+  }
+
+  it('a read that misses the cache, a hold and /health answer 503 with Retry-After: 1 within about the bound; then the same requests succeed without a restart, nothing granted twice or lost', async () => {
+    // Open and pool connections: several requests at once, then one hold granted.
+    await Promise.all(Array.from({ length: 4 }, () => t.http().get(`/api/products/${productId}`).expect(200)));
+    await t.http().post('/api/holds').send({ product_id: productId, qty: 1 }).expect(201);
+
+    proxy.stall();
+    const started = Date.now();
+    const answer = (r: { status: number; headers: Record<string, string>; body: unknown }) => ({
+      status: r.status,
+      retryAfter: r.headers['retry-after'],
+      error: (r.body as { error?: string }).error,
+      ms: Date.now() - started,
+    });
+    const [read, hold, health] = await Promise.all([
+      t.http().get(`/api/products/${productId}`).timeout(ANSWERED_WITHIN_MS).then(answer),
+      t.http().post('/api/holds').send({ product_id: productId, qty: 1 }).timeout(ANSWERED_WITHIN_MS).then(answer),
+      t.http().get('/health').timeout(ANSWERED_WITHIN_MS).then(answer),
+    ]);
+    for (const a of [read, hold, health]) {
+      expect({ ...a, ms: undefined }).toEqual({ status: 503, retryAfter: '1', error: 'unavailable', ms: undefined });
+      expect(a.ms).toBeLessThan(ANSWERED_WITHIN_MS);
+    }
+
+    proxy.resume();
+    await pollUntil(
+      'the service answers /health again',
+      async () => (await t.http().get('/health')).status,
+      (status) => status === 200,
+    );
+    await t.http().get(`/api/products/${productId}`).expect(200);
+    await t.http().post('/api/holds').send({ product_id: productId, qty: 1 }).expect(201);
+    // The hold that got 503 was not granted (its statements never reached the database, and the
+    // connection they were on was closed, which rolled its transaction back): two holds, two units.
+    expect(await holdRows()).toBe(2);
+    await t
+      .http()
+      .get(`/api/products/${productId}`)
+      .expect(200)
+      .expect((r) => expect(r.body).toMatchObject({ stock: 10, available: 8 }));
+  });
+
+  it('a row-lock wait shorter than the bound still ends as a lock-wait timeout, retried, then 503 "heavy contention", not as a query timeout', async () => {
+    const blocker = await connectTestDb(DB_NAME);
+    try {
+      await blocker.beginTransaction();
+      await blocker.query('SELECT id FROM products WHERE id = ? FOR UPDATE', [productId]);
+      const res = await t.http().post('/api/holds').send({ product_id: productId, qty: 1 });
+      expect(res.status).toBe(503);
+      expect(res.body).toMatchObject({ error: 'unavailable', message: 'The request met heavy contention; try again.' });
+    } finally {
+      await blocker.rollback();
+      await blocker.end();
+    }
+    const metrics = (await t.http().get('/metrics').expect(200)).text;
+    expect(metrics).toMatch(/^tx_retries_total\{reason="lock_wait_timeout"\} 3$/m);
+    await t.http().post('/api/holds').send({ product_id: productId, qty: 1 }).expect(201);
   });
 });

@@ -92,6 +92,24 @@ describe('loadConfig', () => {
     expect(loadConfig({ REDIS_URL: 'rediss://user:p%40ss@cache:6380/2' }).redisUrl).toBe('rediss://user:p%40ss@cache:6380/2');
   });
 
+  it('DB_QUERY_TIMEOUT_MS defaults to the lock wait plus 5 s, and must exceed the lock wait by at least 1 s', () => {
+    expect(loadConfig({}).db).toMatchObject({ lockWaitTimeoutSeconds: 5, queryTimeoutMs: 10000 });
+    expect(loadConfig({ DB_LOCK_WAIT_TIMEOUT_SECONDS: '30' }).db.queryTimeoutMs).toBe(35000);
+    expect(loadConfig({ DB_LOCK_WAIT_TIMEOUT_SECONDS: '1', DB_QUERY_TIMEOUT_MS: '2000' }).db.queryTimeoutMs).toBe(2000);
+    expect(loadConfig({ DB_LOCK_WAIT_TIMEOUT_SECONDS: '3600' }).db.queryTimeoutMs).toBe(3_605_000);
+    for (const [lockWait, timeout] of [
+      ['5', '5999'],
+      ['1', '1999'],
+      ['5', '999'],
+      ['5', '7200001'],
+      ['5', 'soon'],
+    ]) {
+      expect(() => loadConfig({ DB_LOCK_WAIT_TIMEOUT_SECONDS: lockWait, DB_QUERY_TIMEOUT_MS: timeout })).toThrow(
+        expect.objectContaining({ variable: 'DB_QUERY_TIMEOUT_MS', message: expect.stringContaining(timeout) }),
+      );
+    }
+  });
+
   it('refuses production without WEBHOOK_SECRET', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/WEBHOOK_SECRET/);
     expect(loadConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: 'x' }).webhookSecret).toBe('x');

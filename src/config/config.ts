@@ -23,6 +23,12 @@ export interface AppConfig {
     lockWaitTimeoutSeconds: number;
     /** How long a request waits for a free pool connection (and a new connection to open). */
     connectTimeoutMs: number;
+    /**
+     * How long one statement of the app's pool may take to answer; then its connection is thrown
+     * away and the request fails with 503. Longer than the lock wait, so a lock-wait timeout still
+     * ends as one. Migrations are not bounded by it.
+     */
+    queryTimeoutMs: number;
   };
   redisUrl: string | undefined;
   holdTtlSeconds: number;
@@ -75,6 +81,11 @@ export class ConfigError extends Error {
 
 /** The largest MAX_HOLD_QTY may be set to: the hard bound of a hold's `qty` whatever the configuration. */
 export const MAX_HOLD_QTY_LIMIT = 1000;
+
+/** DB_QUERY_TIMEOUT_MS's default: the lock wait plus this much. */
+const QUERY_TIMEOUT_MARGIN_DEFAULT_MS = 5000;
+/** DB_QUERY_TIMEOUT_MS must exceed the lock wait by at least this much (the lock-wait error's round trip). */
+const QUERY_TIMEOUT_MARGIN_MIN_MS = 1000;
 
 /** Used only outside production, so a developer can start the service with no set-up. */
 export const DEV_WEBHOOK_SECRET = 'dev-webhook-secret-not-for-production';
@@ -193,6 +204,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (!/^[A-Za-z0-9_]{1,64}$/.test(dbName)) {
     throw new ConfigError('DB_NAME', `must be 1 to 64 characters of A-Z a-z 0-9 _, got ${shown(dbName)}`);
   }
+  const lockWaitTimeoutSeconds = intVar(env, 'DB_LOCK_WAIT_TIMEOUT_SECONDS', 5, 1, 3600);
+  const queryTimeoutMs = intVar(env, 'DB_QUERY_TIMEOUT_MS', lockWaitTimeoutSeconds * 1000 + QUERY_TIMEOUT_MARGIN_DEFAULT_MS, 1000, 7_200_000);
+  // A statement waiting for a row lock must end with the lock-wait error (retried by the
+  // transaction runner), not be cut short by the query timeout.
+  if (queryTimeoutMs < lockWaitTimeoutSeconds * 1000 + QUERY_TIMEOUT_MARGIN_MIN_MS) {
+    throw new ConfigError(
+      'DB_QUERY_TIMEOUT_MS',
+      `must be at least DB_LOCK_WAIT_TIMEOUT_SECONDS × 1000 + ${QUERY_TIMEOUT_MARGIN_MIN_MS} (${lockWaitTimeoutSeconds * 1000 + QUERY_TIMEOUT_MARGIN_MIN_MS}), got ${shown(env.DB_QUERY_TIMEOUT_MS ?? '')}`,
+    );
+  }
   const buyerAuth = oneOf(env, 'BUYER_AUTH', ['off', 'jwt'] as const, 'off') as 'off' | 'jwt';
   refusePrivateBuyerKey(env);
   return {
@@ -206,8 +227,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       password: env.DB_PASSWORD ?? '',
       name: dbName,
       poolSize: intVar(env, 'DB_POOL_SIZE', 20, 2, 1000),
-      lockWaitTimeoutSeconds: intVar(env, 'DB_LOCK_WAIT_TIMEOUT_SECONDS', 5, 1, 3600),
+      lockWaitTimeoutSeconds,
       connectTimeoutMs: intVar(env, 'DB_CONNECT_TIMEOUT_MS', 3000, 100, 60000),
+      queryTimeoutMs,
     },
     redisUrl,
     holdTtlSeconds: intVar(env, 'HOLD_TTL_SECONDS', 120, 1, 86400),

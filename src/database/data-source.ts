@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, Logger as TypeOrmLogger } from 'typeorm';
 import { MysqlDataSourceOptions } from 'typeorm/driver/mysql/MysqlDataSourceOptions';
 import { AppConfig, DbType } from '../config/config';
 import { MIGRATIONS } from './migrations';
@@ -37,6 +37,34 @@ export function dataSourceOptions(config: AppConfig, type: DbType): MysqlDataSou
   };
 }
 
+/**
+ * What the app's pool adds to dataSourceOptions: every statement waits at most DB_QUERY_TIMEOUT_MS
+ * for its answer (TypeORM hands mysql2 a per-query `timeout`). mysql2 then fails the query with
+ * PROTOCOL_SEQUENCE_TIMEOUT (a connection error: 503) but keeps the connection, whose command stays
+ * stuck and whose bytes may still arrive; configureSessions throws such a connection away.
+ * Only the app's pool: migrations (app.factory.ts's migrator, `npm run seed`, the CLI) run on data
+ * sources built from dataSourceOptions alone, unbounded, since a backfill may run for minutes.
+ */
+export function queryTimeoutOptions(config: AppConfig): Pick<MysqlDataSourceOptions, 'enableQueryTimeout' | 'maxQueryExecutionTime' | 'logger'> {
+  return {
+    enableQueryTimeout: true,
+    maxQueryExecutionTime: config.db.queryTimeoutMs,
+    // maxQueryExecutionTime also makes TypeORM's default logger print every statement that took
+    // longer (SQL and parameters, in plain text on stdout, whatever `logging` says), which would
+    // break the JSON log stream; the timeout is logged as `db.query_timeout` instead.
+    logger: SILENT_TYPEORM_LOGGER,
+  };
+}
+
+const SILENT_TYPEORM_LOGGER: TypeOrmLogger = {
+  logQuery: () => undefined,
+  logQueryError: () => undefined,
+  logQuerySlow: () => undefined,
+  logSchemaBuild: () => undefined,
+  logMigration: () => undefined,
+  log: () => undefined,
+};
+
 /** Statements run on every new pooled connection: UTC, READ COMMITTED, a short lock wait. */
 function sessionSetupStatements(config: AppConfig): string[] {
   return [
@@ -47,8 +75,11 @@ function sessionSetupStatements(config: AppConfig): string[] {
 }
 
 interface PooledConnection {
-  query(sql: string, cb: (err: unknown, rows?: unknown) => void): unknown;
-  destroy(): void;
+  query(options: { sql: string; timeout: number }, cb: (err: unknown, rows?: unknown) => void): unknown;
+  /** mysql2's internals that discardOnQueryTimeout relies on (mysql2 3.x). */
+  addCommand(cmd: { timeout?: number; onResult?: (err: unknown, ...rest: unknown[]) => unknown }): unknown;
+  _removeFromPool(): void;
+  stream: { destroy(): void };
 }
 
 type GetConnectionCallback = (err: unknown, conn?: { release(): void }) => void;
@@ -59,7 +90,7 @@ interface PoolLike {
   getConnection(cb: GetConnectionCallback): void;
   /** mysql2's own state: what bounds the wait below looks at to know a request will queue. */
   _freeConnections: { length: number };
-  _allConnections: { length: number };
+  _allConnections: { length: number; get(i: number): PooledConnection };
   config: { connectionLimit: number };
 }
 
@@ -80,12 +111,17 @@ export async function configureSessions(dataSource: DataSource, config: AppConfi
   const pool = (dataSource.driver as unknown as { pool: PoolLike }).pool;
   boundPoolWait(pool, config.db.connectTimeoutMs);
   const statements = sessionSetupStatements(config);
+  const timeoutMs = config.db.queryTimeoutMs;
+  // The connection TypeORM opened while initializing is already in the pool.
+  for (let i = 0; i < pool._allConnections.length; i++) discardOnQueryTimeout(pool._allConnections.get(i), timeoutMs);
   pool.on('connection', (conn) => {
+    discardOnQueryTimeout(conn, timeoutMs);
     for (const sql of statements) {
-      conn.query(sql, (err) => {
+      // Bounded too: the request's first statement waits behind these.
+      conn.query({ sql, timeout: timeoutMs }, (err) => {
         if (!err) return;
         logger.error({ msg: 'db.session_setup_failed', statement: sql, err: err instanceof Error ? err.message : 'unknown error' });
-        conn.destroy();
+        discard(conn);
       });
     }
   });
@@ -101,6 +137,40 @@ export async function configureSessions(dataSource: DataSource, config: AppConfi
   if (level[0]?.level !== 'READ-COMMITTED') {
     throw new Error(`database sessions must run READ COMMITTED, but run ${level[0]?.level ?? 'an unknown level'}`);
   }
+}
+
+/**
+ * A statement that got no answer within its `timeout` (mysql2 fails it with
+ * PROTOCOL_SEQUENCE_TIMEOUT) leaves its connection unusable: mysql2 keeps it open with the
+ * statement still its current command, so the next statement sent on it would queue behind it
+ * with no timer of its own (it starts only when the command does) and hang for as long as the
+ * database does not answer (and the bytes the stall swallowed leave the session unknown).
+ * So such a connection is thrown away before the failure reaches TypeORM: out of the pool at once
+ * (the rollback and release that follow do not return it), its socket closed at once (a
+ * network that drops packets would never complete a graceful close), which fails any statement
+ * queued on it with PROTOCOL_CONNECTION_LOST and lets the server roll back its transaction.
+ * The pool opens a new connection for the next request.
+ */
+function discardOnQueryTimeout(conn: PooledConnection, timeoutMs: number): void {
+  const addCommand = conn.addCommand.bind(conn);
+  conn.addCommand = (cmd) => {
+    const onResult = cmd.onResult;
+    if (cmd.timeout && onResult) {
+      cmd.onResult = (err, ...rest) => {
+        if ((err as { code?: string } | null)?.code === 'PROTOCOL_SEQUENCE_TIMEOUT') {
+          logger.warn({ msg: 'db.query_timeout', timeout_ms: timeoutMs });
+          discard(conn);
+        }
+        return onResult(err, ...rest);
+      };
+    }
+    return addCommand(cmd);
+  };
+}
+
+function discard(conn: PooledConnection): void {
+  conn._removeFromPool();
+  conn.stream.destroy();
 }
 
 /**

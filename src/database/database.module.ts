@@ -2,7 +2,7 @@ import { DynamicModule, Global, Inject, Module, OnModuleInit } from '@nestjs/com
 import { InjectDataSource, TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig, DbType } from '../config/config';
-import { configureSessions, dataSourceOptions } from './data-source';
+import { configureSessions, dataSourceOptions, queryTimeoutOptions } from './data-source';
 import { TransactionService } from './transaction.service';
 
 /**
@@ -20,7 +20,7 @@ export class DatabaseModule implements OnModuleInit {
   static forRoot(config: AppConfig, type: DbType): DynamicModule {
     return {
       module: DatabaseModule,
-      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(config, type), autoLoadEntities: true, retryAttempts: 0 })],
+      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(config, type), ...queryTimeoutOptions(config), autoLoadEntities: true, retryAttempts: 0 })],
       providers: [TransactionService],
       exports: [TransactionService],
     };
