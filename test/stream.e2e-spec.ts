@@ -147,7 +147,7 @@ describe('GET /api/products/:id/stream: live availability over server-sent event
     expect(Number(e.id)).toBeGreaterThan(Number(seen.id));
   });
 
-  it('a stream opened while another of the same product is open starts with the current value, also after a change this instance did not hear of', async () => {
+  it('a stream opened while another of the same product is open starts with the current value, also after a change this instance did not hear of, and the open one gets it too', async () => {
     // `small` shares the database but not a Redis with `t`: it does not hear of t's holds.
     const p = await factories(t.dataSource).makeProduct({ stock: 10 });
     const watching = await stream(p.id, small);
@@ -158,6 +158,8 @@ describe('GET /api/products/:id/stream: live availability over server-sent event
     expect(late.status).toBe(200);
     const first = await late.waitFor('the first event', () => true);
     expect(first.value).toMatchObject({ stock: 10, available: 6 });
+    // The stream already open is told the value the new one's read found.
+    await watching.waitFor('the value the new stream read', (e) => e.value.available === 6);
     watching.close();
     late.close();
     await pollUntil(

@@ -133,6 +133,7 @@ export class AvailabilityHubService implements OnModuleInit, OnModuleDestroy {
       state = { id: value.productId, clients: new Set(), reading: false, dirty: false };
       this.products.set(state.id, state);
     }
+    const before = state.last;
     this.adopt(state, value);
     const client: Client = { stream };
     state.clients.add(client);
@@ -145,6 +146,9 @@ export class AvailabilityHubService implements OnModuleInit, OnModuleDestroy {
     stream.on('close', detach);
     onClose(detach);
     this.send(client, state.last ?? value, RETRY_MS);
+    // The new stream's read found a value the open ones were not told of (a change this instance
+    // did not hear of): they get it too. A read that found nothing new costs no loop.
+    if (before && state.last !== before && !same(before, state.last!)) this.broadcast(state);
     // Opened while the stop began: it gets its one event and ends like the others.
     if (this.closing) stream.end();
   }
