@@ -3,7 +3,7 @@ import type { Connection } from 'mysql2/promise';
 import { PlaceHoldService } from '../src/checkout/place-hold.service';
 import { factories } from './factories';
 import { connectTestDb, startTestApp, TestApp } from './helpers/test-app';
-import { lockProductRow, untilReservationsWait } from './helpers/row-lock';
+import { blockedOnRowLock } from './helpers/row-lock';
 import { pollUntil } from './helpers/wait';
 
 const DB = 'fs_test_client_gone';
@@ -42,10 +42,8 @@ describe('holds of clients that left before their answer', () => {
 
   it('a hold granted while its client was leaving is ended at once, one still queued is never granted; their units stay on sale', async () => {
     const p = await factories(t.dataSource).makeProduct({ stock: 10 });
-    await lockProductRow(locker, p.id);
     // Two batches of this product run at once (each waits on the row lock); the third request queues.
-    const leaves = [holdThenLeave(p.id), holdThenLeave(p.id)];
-    await untilReservationsWait(locker, 2);
+    const leaves = await blockedOnRowLock(locker, p.id, 2, () => holdThenLeave(p.id));
     leaves.push(holdThenLeave(p.id));
     await pollUntil(
       'the third hold queues',

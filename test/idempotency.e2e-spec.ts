@@ -3,7 +3,7 @@ import { IdempotencyPurgeJob } from '../src/idempotency/idempotency-purge.job';
 import { IdempotencyKeyTakenError, IdempotencyService } from '../src/idempotency/idempotency.service';
 import { factories } from './factories';
 import { connectTestDb, startTestApp, TestApp } from './helpers/test-app';
-import { lockProductRow, untilReservationsWait } from './helpers/row-lock';
+import { blockedOnRowLock } from './helpers/row-lock';
 
 const DB = 'fs_test_idempotency';
 
@@ -269,16 +269,14 @@ describe('Idempotency-Key when the hold is not admitted', () => {
     const key = `deadline-${Date.now()}`;
     try {
       // Hold the product's row lock: the two reservation batches this instance runs at once wait on it.
-      await lockProductRow(locker, p.id);
       const body = { product_id: p.id, qty: 1 };
-      const blocked = [0, 1].map(() =>
+      const blocked = await blockedOnRowLock(locker, p.id, 2, () =>
         t
           .http()
           .post('/api/holds')
           .send(body)
           .then((r) => r),
       );
-      await untilReservationsWait(locker, 2);
       const shed = await t.http().post('/api/holds').set('Idempotency-Key', key).send(body);
       expect(shed.status).toBe(503);
       expect(shed.headers['retry-after']).toBe('1');

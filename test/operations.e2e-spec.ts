@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PlaceHoldService } from '../src/checkout/place-hold.service';
 import { factories } from './factories';
 import { connectTestDb, startTestApp, TestApp } from './helpers/test-app';
-import { lockProductRow, untilReservationsWait } from './helpers/row-lock';
+import { blockedOnRowLock } from './helpers/row-lock';
 import { pollUntil } from './helpers/wait';
 import { sendWebhook } from './helpers/webhook';
 
@@ -214,15 +214,13 @@ describe('hold admission under a stampede: shed with 503 and Retry-After, counte
     const locker = await connectTestDb(ADMISSION_DB);
     try {
       // The product's row lock held here: the two reservation batches an instance runs at once wait on it.
-      await lockProductRow(locker, p.id);
-      const blocked = [0, 1].map(() =>
+      const blocked = await blockedOnRowLock(locker, p.id, 2, () =>
         t
           .http()
           .post('/api/holds')
           .send(body)
           .then((r) => r),
       );
-      await untilReservationsWait(locker, 2);
       const queuedAt = Date.now();
       const queued = t
         .http()

@@ -23,3 +23,15 @@ export function untilReservationsWait(locker: Connection, count: number): Promis
     (n) => n >= count,
   );
 }
+
+/**
+ * Takes the product's row lock on `locker`, starts `count` requests with `send` and resolves, with
+ * what `send` returned for each, once every one's reservation batch waits on the lock (an
+ * instance runs at most two batches of one product at once).
+ */
+export async function blockedOnRowLock<T>(locker: Connection, productId: number, count: number, send: () => T): Promise<T[]> {
+  await lockProductRow(locker, productId);
+  const started = Array.from({ length: count }, () => send());
+  await untilReservationsWait(locker, count);
+  return started;
+}
