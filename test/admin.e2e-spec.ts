@@ -210,6 +210,45 @@ describe('admin routes: setting up a sale', () => {
     expect(await figures()).toEqual({ product_id: id, name: 'Counted drop', stock: 2, available: 1, held: 1, sold: 2, holds: 3 });
   });
 
+  it('GET /api/admin/sales reads its figures in one snapshot: while orders are paid, stock + sold stays the stock the sale began with', async () => {
+    const units = 60;
+    const created = await t.http().post('/api/products').set(auth).send({ name: 'Snapshot drop', price: '5.00', stock: units }).expect(201);
+    const id = created.body.id as number;
+    const orders: number[] = [];
+    for (let i = 0; i < units; i++) {
+      const hold = await t.http().post('/api/holds').send({ product_id: id, qty: 1 }).expect(201);
+      orders.push((await t.http().post('/api/orders').send({ hold_id: hold.body.id }).expect(201)).body.id);
+    }
+    // A payment moves a unit from `stock` to `sold` in one commit: a reading that saw the product
+    // before a payment and the paid orders after it would show the unit in neither or both.
+    let paying = true;
+    const readings: Array<{ stock: number; sold: number }> = [];
+    const reader = async () => {
+      while (paying) {
+        const res = await t.http().get('/api/admin/sales').set(auth).expect(200);
+        const row = (res.body.data as Array<{ product_id: number; stock: number; sold: number }>).find((r) => r.product_id === id)!;
+        readings.push({ stock: row.stock, sold: row.sold });
+      }
+    };
+    const readers = [reader(), reader()];
+    try {
+      for (let i = 0; i < units; i += 3) {
+        await Promise.all(
+          orders.slice(i, i + 3).map(async (orderId) => {
+            const hook = await sendWebhook(t, { idempotency_key: `snapshot-${orderId}`, order_id: orderId, status: 'success' });
+            expect(hook.body.result).toBe('applied');
+          }),
+        );
+      }
+    } finally {
+      paying = false;
+      await Promise.all(readers);
+    }
+    expect(readings.filter((r) => r.stock + r.sold !== units)).toEqual([]);
+    // The readings saw the payments happen, not only before or after them.
+    expect(readings.some((r) => r.sold > 0 && r.sold < units)).toBe(true);
+  });
+
   it('the migration that adds `holds_granted` starts it from the holds still stored, or from the ledger when it has more', async () => {
     const make = factories(t.dataSource);
     const [purged, preLedger] = [await make.makeProduct({ stock: 10 }), await make.makeProduct({ stock: 10 })];

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { ServiceUnavailableError } from '../common/errors';
 import { MetricsService } from '../observability/metrics.service';
 import { retryReason } from '../common/db-errors';
@@ -26,7 +27,8 @@ export interface Tx {
  * and runs the work again, at most MAX_TX_ATTEMPTS times (each retry counted in
  * `tx_retries_total` and logged as `tx.retry`), then answers 503 `unavailable`. The work must
  * therefore be safe to re-run: it may touch the database only through `tx.manager`.
- * Sessions run READ COMMITTED (see data-source.ts).
+ * Sessions run READ COMMITTED (see data-source.ts); a use case whose statements must all read one
+ * snapshot (the admin's sales figures) asks for REPEATABLE READ.
  */
 @Injectable()
 export class TransactionService {
@@ -37,13 +39,13 @@ export class TransactionService {
     private readonly metrics: MetricsService,
   ) {}
 
-  async run<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+  async run<T>(work: (tx: Tx) => Promise<T>, isolation?: IsolationLevel): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const runner = this.dataSource.createQueryRunner();
       const committed: Array<() => void | Promise<void>> = [];
       try {
         await runner.connect();
-        await runner.startTransaction();
+        await runner.startTransaction(isolation);
         const result = await work({ manager: runner.manager, afterCommit: (fn) => committed.push(fn) });
         await runner.commitTransaction();
         this.runAfterCommit(committed);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { TransactionService } from '../database/transaction.service';
 import { ProductService } from '../product/product.service';
 
 /** A product's availability as one read saw it, with the moment its next hold or order lapses. */
@@ -49,6 +50,7 @@ export class LiveReadService {
   constructor(
     private readonly products: ProductService,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly tx: TransactionService,
   ) {}
 
   /** The product's availability and its next lapse. Throws ProductNotFoundError. No locks. */
@@ -68,12 +70,21 @@ export class LiveReadService {
     };
   }
 
-  /** Every product with its units held (active holds and pending orders), sold (paid orders) and holds ever granted. */
+  /**
+   * Every product with its units held (active holds and pending orders), sold (paid orders) and
+   * holds ever granted. Both statements read one snapshot (a REPEATABLE READ transaction takes it
+   * at its first read), so a payment committing between them cannot show a unit both in
+   * `stock` and in `sold`, or in neither.
+   */
   async sales(): Promise<SalesRow[]> {
-    const [products, rows] = await Promise.all([
-      this.products.findAll(),
-      this.dataSource.query<Array<{ product_id: number | string; sold: number | string; holds: number | string }>>(SALES),
-    ]);
+    const [products, rows] = await this.tx.run(
+      async (tx) =>
+        [
+          await this.products.findAll(tx),
+          await tx.manager.query<Array<{ product_id: number | string; sold: number | string; holds: number | string }>>(SALES),
+        ] as const,
+      'REPEATABLE READ',
+    );
     const totals = new Map(rows.map((r) => [Number(r.product_id), r]));
     return products.map((p) => ({
       product_id: p.id,

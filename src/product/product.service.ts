@@ -56,9 +56,12 @@ export class ProductService {
     return { data, next_after_id: rows.length > query.limit ? data[data.length - 1].id : null };
   }
 
-  /** Every product with its availability, in one statement (the metrics' gauges). No locks. */
-  async findAll(): Promise<ProductResponse[]> {
-    const rows: ProductRow[] = await this.dataSource.query(`${SELECT_PRODUCTS} ORDER BY p.id`, lapseParams(new Date()));
+  /**
+   * Every product with its availability, in one statement (the metrics' gauges; the admin's sales,
+   * inside its read-only transaction when `tx` is given). No locks.
+   */
+  async findAll(tx?: Tx): Promise<ProductResponse[]> {
+    const rows: ProductRow[] = await (tx?.manager ?? this.dataSource).query(`${SELECT_PRODUCTS} ORDER BY p.id`, lapseParams(new Date()));
     return rows.map(toProductResponse);
   }
 
