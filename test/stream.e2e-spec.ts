@@ -231,6 +231,13 @@ describe('GET /api/products/:id/stream: live availability over server-sent event
       (n) => n === 0,
     );
     const sentBefore = await metric('stream_events_sent_total');
+    // HEAD answers the stream's status and headers without opening one: no event is counted.
+    const head = await t.http().head(`/api/products/${p.id}/stream`).expect(200);
+    expect(head.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(head.headers['cache-control']).toBe('no-cache, no-transform');
+    await t.http().head('/api/products/987654321/stream').expect(404);
+    await expect(metric('stream_events_sent_total')).resolves.toBe(sentBefore);
+    await expect(metric('streams_open')).resolves.toBe(0);
     const s1 = await stream(p.id);
     const s2 = await stream(p.id);
     await s1.waitFor('first', () => true);

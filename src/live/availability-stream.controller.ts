@@ -46,6 +46,12 @@ export class AvailabilityStreamController {
     }
     const stream = new PassThrough();
     reply.header('Cache-Control', 'no-cache, no-transform').header('X-Accel-Buffering', 'no').type('text/event-stream; charset=utf-8').send(stream);
+    if (reply.request.method === 'HEAD') {
+      // The stream's status and headers, and no stream: no slot taken, no event written or counted.
+      this.hub.cancelReservation();
+      stream.end();
+      return;
+    }
     // A client that hangs up may leave its socket half-open, which the HTTP server would keep (and
     // the drain wait for) while the response is unfinished: once the stream is gone, so is the socket.
     stream.once('close', () => {
