@@ -178,6 +178,8 @@ describe('GET /api/products/:id/stream: live availability over server-sent event
     expect(refused.status).toBe(503);
     expect(refused.headers['retry-after']).toBe('1');
     expect(JSON.parse(refused.body)).toMatchObject({ error: 'unavailable' });
+    // A full instance answers before it looks the product up.
+    expect((await stream(987654321, small)).status).toBe(503);
     a.close();
     const c = await pollUntil(
       'a new stream is accepted once one has closed',
