@@ -1,6 +1,6 @@
 import { factories } from './factories';
 import { TcpProxy } from './helpers/tcp-proxy';
-import { connectTestDb, startTestApp, TEST_ENV, TestApp } from './helpers/test-app';
+import { captureLogs, connectTestDb, startTestApp, TEST_ENV, TestApp } from './helpers/test-app';
 import { pollUntil } from './helpers/wait';
 
 const DB = 'fs_test_outage';
@@ -127,19 +127,25 @@ describe('the database stops answering on connections already open: every query 
   // Generous for a noisy 2-core machine: the bound plus 3 s, never a tight timing.
   const ANSWERED_WITHIN_MS = QUERY_TIMEOUT_MS + 3000;
   const DB_NAME = `${DB}_stalled`;
+  const logs = captureLogs();
   let t: TestApp;
   let productId: number;
 
   beforeAll(async () => {
     await proxy.up();
-    t = await startTestApp(DB_NAME, {
-      DB_PORT: String(proxy.port),
-      DB_CONNECT_TIMEOUT_MS: '1000',
-      DB_LOCK_WAIT_TIMEOUT_SECONDS: '1',
-      DB_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS),
-      DB_POOL_SIZE: '4',
-      AVAILABILITY_CACHE_TTL_MS: '0',
-    });
+    t = await startTestApp(
+      DB_NAME,
+      {
+        DB_PORT: String(proxy.port),
+        DB_CONNECT_TIMEOUT_MS: '1000',
+        DB_LOCK_WAIT_TIMEOUT_SECONDS: '1',
+        DB_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS),
+        DB_POOL_SIZE: '4',
+        AVAILABILITY_CACHE_TTL_MS: '0',
+        LOG_LEVEL: 'error',
+      },
+      { logDestination: logs.destination },
+    );
     productId = (await factories(t.dataSource).makeProduct({ stock: 10 })).id;
   });
   afterAll(async () => {
@@ -197,6 +203,35 @@ describe('the database stops answering on connections already open: every query 
       .get(`/api/products/${productId}`)
       .expect(200)
       .expect((r) => expect(r.body).toMatchObject({ stock: 10, available: 8 }));
+  });
+
+  it('a new connection whose session set-up gets no answer is thrown away after the bound: the request waiting behind the set-up is 503, and the next connection works', async () => {
+    const pool = (t.dataSource.driver as unknown as { pool: { _allConnections: { length: number } } }).pool;
+    // Every pooled connection is cut, so the next request opens a new one.
+    await proxy.down();
+    await proxy.up();
+    await pollUntil(
+      'the pool has let go of the cut connections',
+      () => pool._allConnections.length,
+      (n) => n === 0,
+    );
+    proxy.stallCommandsOfNewConnections();
+    const started = Date.now();
+    const read = await t.http().get(`/api/products/${productId}`).timeout(ANSWERED_WITHIN_MS);
+    expect({ status: read.status, retryAfter: read.headers['retry-after'], error: read.body.error }).toEqual({
+      status: 503,
+      retryAfter: '1',
+      error: 'unavailable',
+    });
+    expect(Date.now() - started).toBeLessThan(ANSWERED_WITHIN_MS);
+    expect(logs.events('db.session_setup_failed').length).toBeGreaterThan(0);
+
+    proxy.resume();
+    await pollUntil(
+      'a read succeeds on a new connection',
+      async () => (await t.http().get(`/api/products/${productId}`)).status,
+      (status) => status === 200,
+    );
   });
 
   it('a row-lock wait shorter than the bound still ends as a lock-wait timeout, retried, then 503 "heavy contention", not as a query timeout', async () => {

@@ -5,12 +5,15 @@ import { createConnection, createServer, Server, Socket } from 'node:net';
  * open connection (the server seems gone: connections reset, new ones refused), `up()` listens
  * again on the same port, `stall()` keeps the connections open but forwards nothing more (the
  * server seems hung, or the network drops its packets: a new connection never completes its
- * handshake), `resume()` forwards again.
+ * handshake), `resume()` forwards again. `stallCommandsOfNewConnections()` lets connections opened
+ * from then on complete the MySQL handshake and then forwards nothing more once their client sends
+ * its first command (a packet with sequence id 0): a database that accepts a session and then hangs.
  */
 export class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private stalled = false;
+  private stallNewAtFirstCommand = false;
   port = 0;
 
   constructor(
@@ -26,8 +29,14 @@ export class TcpProxy {
         s.on('close', () => this.sockets.delete(s));
         s.on('error', () => s.destroy());
       }
-      client.on('data', (chunk: Buffer) => this.stalled || upstream.write(chunk));
-      upstream.on('data', (chunk: Buffer) => this.stalled || client.write(chunk));
+      const stallAtFirstCommand = this.stallNewAtFirstCommand;
+      let hung = false;
+      client.on('data', (chunk: Buffer) => {
+        // A MySQL packet: 3 bytes of length, then its sequence id; a command starts at 0.
+        if (stallAtFirstCommand && chunk.length > 3 && chunk[3] === 0) hung = true;
+        if (!this.stalled && !hung) upstream.write(chunk);
+      });
+      upstream.on('data', (chunk: Buffer) => this.stalled || hung || client.write(chunk));
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
@@ -44,9 +53,14 @@ export class TcpProxy {
     this.stalled = true;
   }
 
-  /** Forwards again (after `stall()`). */
+  stallCommandsOfNewConnections(): void {
+    this.stallNewAtFirstCommand = true;
+  }
+
+  /** Forwards again (after `stall()`); connections opened from now on forward their commands too. */
   resume(): void {
     this.stalled = false;
+    this.stallNewAtFirstCommand = false;
   }
 
   async down(): Promise<void> {
