@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { buyerKeyScope } from '../src/common/buyer';
 import { factories } from './factories';
 import { BUYER_SECRET, buyerAuth } from './helpers/buyer-tokens';
 import { freePort } from './helpers/service-process';
@@ -101,6 +102,22 @@ describe('rate limits (@nestjs/throttler, counters in Redis)', () => {
     expect(borrowed.status).toBe(429);
     expect(borrowed.body.error).toBe('rate_limited');
     expect((await hold(b, 'erin', 'erin-1')).headers['idempotent-replayed']).toBe('true');
+  });
+
+  it('counts a request whose Idempotency-Key is older than 24 hours (forgotten, not yet purged): it runs as new, so it is no replay', async () => {
+    const old = new Date(Date.now() - 25 * 3600 * 1000);
+    await a.dataSource.query('INSERT INTO idempotency_keys (scope, idem_key, request_hash, status_code, response_body, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
+      buyerKeyScope('holds', 'gina'),
+      'gina-old',
+      'x'.repeat(64),
+      201,
+      '{"id":1}',
+      old,
+    ]);
+    for (let i = 0; i < 3; i++) expect((await hold(i % 2 ? a : b, 'gina')).status).toBe(201);
+    const forgotten = await hold(a, 'gina', 'gina-old');
+    expect(forgotten.status).toBe(429);
+    expect(forgotten.body.error).toBe('rate_limited');
   });
 
   it('limits reads per address, from X-Forwarded-For with TRUST_PROXY=true', async () => {

@@ -115,10 +115,14 @@ export class IdempotencyService {
     throw new IdempotencyKeyInFlightError();
   }
 
-  /** The answer stored for a key, or undefined while it is only claimed (or unknown). */
+  /**
+   * The answer stored for a key, or undefined while it is only claimed (or unknown, or forgotten:
+   * older than 24 h, as `claim` judges it, so the next request runs as new and is no replay).
+   */
   async find(scope: string, key: string): Promise<StoredAnswer | undefined> {
     const row = await this.read(scope, key);
-    return row && row.status_code !== null ? toStored(row) : undefined;
+    if (!row || row.status_code === null) return undefined;
+    return row.created_at.getTime() <= Date.now() - IDEMPOTENCY_WINDOW_MS ? undefined : toStored(row);
   }
 
   /**
