@@ -136,6 +136,25 @@ describe('admin routes: setting up a sale', () => {
     const res = await req.set(headers).send(body as object);
     expect(res.status).toBe(status);
     expect(res.body).toMatchObject({ statusCode: status, error });
+    // A 401 names the scheme it takes; other answers carry no challenge.
+    expect(res.headers['www-authenticate']).toBe(status === 401 ? 'Bearer' : undefined);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('two Authorization headers are 401, even twice the right token: nothing is created', async () => {
+    const before = await snapshot();
+    for (const headers of [
+      [auth.Authorization, auth.Authorization],
+      [auth.Authorization, 'Bearer nope'],
+      ['Bearer nope', auth.Authorization],
+    ]) {
+      const res = await t
+        .http()
+        .post('/api/products')
+        .set('Authorization', headers as unknown as string)
+        .send({ name: 'Twice', price: '1.00', stock: 1 });
+      expect({ status: res.status, error: res.body.error }).toEqual({ status: 401, error: 'unauthorized' });
+    }
     expect(await snapshot()).toEqual(before);
   });
 

@@ -221,19 +221,27 @@ describe('docs/API.md documents exactly the routes and status codes of the OpenA
     const replayable = replayableStatuses(text);
     expect(replayable).toEqual(['201', '400', '404', '409', '410']);
     const rows = headerTable(text).filter((r) => r.direction === 'response' && r.header !== 'Connection: close');
-    expect(rows.map((r) => r.header).sort()).toEqual(['Idempotent-Replayed', 'Retry-After', 'Retry-After', 'X-Request-Id']);
+    expect(rows.map((r) => r.header).sort()).toEqual(['Idempotent-Replayed', 'Retry-After', 'Retry-After', 'WWW-Authenticate', 'X-Request-Id']);
     const expected: string[] = [];
     const declared: string[] = [];
     for (const [path, operations] of Object.entries(doc.paths)) {
       for (const [method, operation] of Object.entries(operations)) {
         const route = `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`;
+        // The 401 `unauthorized` is the answer of the routes with a bearer scheme; the webhook's 401 is `invalid_signature`.
+        const bearer = (operation.security ?? []).some((s) => 'admin' in s || 'buyer' in s);
         for (const [status, response] of Object.entries(operation.responses)) {
           for (const [name, header] of Object.entries(response.headers ?? {})) declared.push(`${route} ${status} ${name} required=${header.required === true}`);
           for (const row of rows) {
-            // "all", "every 429", or the routes in backticks (Idempotent-Replayed: on the answers a replay can be).
+            // "all", "every 429", "every 401 `unauthorized`", or the routes in backticks (Idempotent-Replayed: on the answers a replay can be).
             const every = /^every (\d{3})$/.exec(row.routes);
             const routes = [...row.routes.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
-            const applies = row.routes === 'all' || (every ? every[1] === status : routes.includes(route) && replayable.includes(status));
+            const applies =
+              row.routes === 'all' ||
+              (row.routes === 'every 401 `unauthorized`'
+                ? status === '401' && bearer
+                : every
+                  ? every[1] === status
+                  : routes.includes(route) && replayable.includes(status));
             if (applies) expected.push(`${route} ${status} ${row.header} required=${row.header !== 'Idempotent-Replayed'}`);
           }
         }
@@ -250,6 +258,8 @@ describe('docs/API.md documents exactly the routes and status codes of the OpenA
     });
     expect(headers('/api/holds', 'post', '429')['Retry-After']).toMatchObject({ schema: { type: 'integer', minimum: 0 } });
     expect(headers('/api/holds', 'post', '503')['Retry-After']).toMatchObject({ schema: { type: 'integer', enum: [1] } });
+    expect(headers('/api/admin/sales', 'get', '401')['WWW-Authenticate']).toMatchObject({ schema: { type: 'string', enum: ['Bearer'] } });
+    expect(headers('/api/payments/webhook', 'post', '401')['WWW-Authenticate']).toBeUndefined();
   });
 
   it('declares the request headers Idempotency-Key and Last-Event-ID as header parameters of exactly their routes', async () => {

@@ -68,6 +68,7 @@ describe('buyers: tokens, ownership and max_per_buyer', () => {
       const res = await req.send({ product_id: p.id, qty: 1 });
       expect(res.status).toBe(401);
       expect(res.body).toMatchObject({ statusCode: 401, error: 'unauthorized' });
+      expect(res.headers['www-authenticate']).toBe('Bearer');
       expect(await countRows(db, 'holds')).toBe(before);
       const order = await a
         .http()
@@ -75,6 +76,31 @@ describe('buyers: tokens, ownership and max_per_buyer', () => {
         .set('Authorization', header ?? '')
         .send({ hold_id: 1 });
       expect(order.status).toBe(401);
+    });
+
+    it('refuses two Authorization headers with 401, whichever comes first, even twice the same valid token', async () => {
+      const p = await factories(a.dataSource).makeProduct({ stock: 5 });
+      const before = await countRows(db, 'holds');
+      for (const headers of [
+        [alice, 'Bearer not-a-token'],
+        ['Bearer not-a-token', alice],
+        [alice, bob],
+        [alice, alice],
+      ]) {
+        // superagent sends an array as one header line per value.
+        const res = await a
+          .http()
+          .post('/api/holds')
+          .set('Authorization', headers as unknown as string)
+          .send({ product_id: p.id, qty: 1 });
+        expect({ status: res.status, error: res.body.error, scheme: res.headers['www-authenticate'] }).toEqual({
+          status: 401,
+          error: 'unauthorized',
+          scheme: 'Bearer',
+        });
+      }
+      expect(await countRows(db, 'holds')).toBe(before);
+      await a.http().post('/api/holds').set('Authorization', alice).send({ product_id: p.id, qty: 1 }).expect(201);
     });
 
     it('accepts an expired token within the 30 s skew', async () => {

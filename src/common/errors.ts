@@ -40,7 +40,8 @@ export class InvalidSignatureError extends DomainError {
 
 export class UnauthorizedError extends DomainError {
   constructor(message = 'A valid admin bearer token is required.') {
-    super(401, 'unauthorized', message);
+    // RFC 9110 §11.6.1: a 401 names the scheme the route takes.
+    super(401, 'unauthorized', message, {}, { 'WWW-Authenticate': 'Bearer' });
   }
 }
 

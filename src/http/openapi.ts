@@ -235,7 +235,7 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 const REPLAYABLE_STATUSES = ['201', '400', '404', '409', '410'];
 
 /** The contract's response headers (docs/API.md, Headers) that one response carries. */
-function contractHeaders(status: string, idempotent: boolean): Record<string, HeaderObject> {
+function contractHeaders(status: string, idempotent: boolean, bearer: boolean): Record<string, HeaderObject> {
   const headers: Record<string, HeaderObject> = {
     'X-Request-Id': {
       required: true,
@@ -250,6 +250,9 @@ function contractHeaders(status: string, idempotent: boolean): Record<string, He
       schema: { type: 'integer', minimum: 0 },
     };
   }
+  if (status === '401' && bearer) {
+    headers['WWW-Authenticate'] = { required: true, description: 'The scheme the route takes.', schema: { type: 'string', enum: ['Bearer'] } };
+  }
   if (status === '503') headers['Retry-After'] = { required: true, description: 'Always 1 (seconds).', schema: { type: 'integer', enum: [1] } };
   if (idempotent && REPLAYABLE_STATUSES.includes(status)) {
     headers['Idempotent-Replayed'] = {
@@ -263,7 +266,8 @@ function contractHeaders(status: string, idempotent: boolean): Record<string, He
 
 /**
  * Declares the contract's response headers, which the decorators leave out, on every response of
- * the document: `X-Request-Id` on all of them, `Retry-After` on every 429 and 503, and
+ * the document: `X-Request-Id` on all of them, `Retry-After` on every 429 and 503,
+ * `WWW-Authenticate` on the 401s of the routes secured by a bearer token, and
  * `Idempotent-Replayed` on the answers that can be replays of the routes that take an
  * `Idempotency-Key` header.
  */
@@ -273,9 +277,11 @@ function declareResponseHeaders(document: OpenAPIObject): void {
       const operation = item[method];
       if (!operation) continue;
       const idempotent = (operation.parameters ?? []).some((p) => 'in' in p && p.in === 'header' && p.name === IDEMPOTENCY_KEY);
+      // The admin and buyer schemes are bearer tokens; the webhook's signature is not.
+      const bearer = (operation.security ?? []).some((requirement) => ADMIN_SECURITY in requirement || BUYER_SECURITY in requirement);
       for (const [status, response] of Object.entries(operation.responses)) {
         if (!response || '$ref' in response) continue;
-        response.headers = { ...response.headers, ...contractHeaders(status, idempotent) };
+        response.headers = { ...response.headers, ...contractHeaders(status, idempotent, bearer) };
       }
     }
   }

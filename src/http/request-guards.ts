@@ -41,7 +41,7 @@ export class RouteAuthGuard implements CanActivate {
    */
   private buyerOf(req: FastifyRequest): string | null {
     if (!this.buyerTokens) return null;
-    const buyer = this.buyerTokens.buyerOf(req.headers.authorization);
+    const buyer = this.buyerTokens.buyerOf(soleAuthorization(req));
     if (buyer === undefined) throw new BuyerUnauthorizedError();
     return buyer;
   }
@@ -68,10 +68,22 @@ export class RouteAuthGuard implements CanActivate {
       return;
     }
     if (this.config.adminToken === undefined) throw new AdminDisabledError();
-    const header = req.headers.authorization;
-    const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : '';
+    const header = soleAuthorization(req);
+    const token = header?.startsWith('Bearer ') ? header.slice(7) : '';
     if (!sameSecret(token, this.config.adminToken)) throw new UnauthorizedError();
   }
+}
+
+/**
+ * The request's `Authorization` header, or undefined when it has none or more than one: Node keeps
+ * only the first of two, and a proxy in front may have read the other, so two credentials are
+ * none (401) rather than a guess at whose request it is.
+ */
+function soleAuthorization(req: FastifyRequest): string | undefined {
+  const raw = req.raw.rawHeaders;
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 13 && raw[i].toLowerCase() === 'authorization' && ++seen > 1) return undefined;
+  return req.headers.authorization;
 }
 
 const logger = new Logger('http');
