@@ -1,8 +1,9 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { HoldExpiryJob } from '../src/checkout/hold-expiry.job';
 import { factories } from './factories';
-import { startTestApp, TestApp } from './helpers/test-app';
-import { sleep, timed } from './helpers/wait';
+import { connectTestDb, startTestApp, TestApp } from './helpers/test-app';
+import { blockedOnRowLock } from './helpers/row-lock';
+import { sleep, timed, untilInstant } from './helpers/wait';
 
 const DB = 'fs_test_expiry';
 /** How many times a step that must finish within a hold's 1 s life is tried before the test gives up. */
@@ -96,6 +97,36 @@ describe('hold expiry is exact at every moment', () => {
     }
     if (!ordered) throw new Error(`no attempt of ${ATTEMPTS} turned a hold into an order within the hold's 1 s life`);
     expect(await available(productId)).toBe(0);
+  });
+
+  it('a hold that waited for the product row lock longer than its life is granted with its full life, not dead on arrival', async () => {
+    const p = await make.makeProduct({ stock: 1 });
+    const locker = await connectTestDb(DB);
+    try {
+      // The reservation waits on the row lock (a restock, a sweep, a slow transaction holding it).
+      const [pending] = await blockedOnRowLock(locker, p.id, 1, () =>
+        t
+          .http()
+          .post('/api/holds')
+          .send({ product_id: p.id, qty: 1 })
+          .then((r) => r),
+      );
+      // Whatever clock reading the reservation took so far, it took it before this instant; keep
+      // the lock for a whole hold life (HOLD_TTL_SECONDS=1) after it.
+      await untilInstant(Date.now() + 1000);
+      const released = Date.now();
+      await locker.query('ROLLBACK');
+      const granted = await pending;
+      expect(granted.status).toBe(201);
+      expect(granted.body.status).toBe('active');
+      // Its life starts when it is granted, so it can still become an order.
+      expect(Date.parse(granted.body.created_at)).toBeGreaterThanOrEqual(released);
+      expect(Date.parse(granted.body.expires_at) - Date.parse(granted.body.created_at)).toBe(1000);
+      const read = await timed(() => t.http().get(`/api/holds/${granted.body.id}`).expect(200));
+      if (read.done < Date.parse(granted.body.expires_at)) expect(read.value.body).toEqual(granted.body);
+    } finally {
+      await locker.end();
+    }
   });
 
   it('two sweeps at once mark a lapsed hold expired exactly once and release its units once', async () => {

@@ -99,8 +99,11 @@ export class StockService {
    * product's limit and, when the product had one at its last reservation here, the buyers' units
    * (BuyerLimitService.countRead); those reads come after the lock in the statement, and a read
    * committed session's non-locking read sees what was committed by the time it runs, so the count
-   * sees every hold inserted before the lock was granted. Its `now` is read before the lock is
-   * granted: a hold lapsing while the lock is awaited is counted by the next batch.
+   * sees every hold inserted before the lock was granted. The lapsed reads' `now` is read before
+   * the lock is granted: a hold lapsing while the lock is awaited is counted by the next batch. The
+   * granted holds are stamped with the time read once the lock is granted (`Reservation.now`), so
+   * a hold that waited for the lock still lives HOLD_TTL_SECONDS from its grant, not from before
+   * the wait (it was answered already lapsed when the wait outlasted its life).
    */
   async reserve(tx: Tx, productId: number, qtys: number[], buyers?: Array<string | null>): Promise<Reservation> {
     const now = new Date();
@@ -123,6 +126,7 @@ export class StockService {
         parts.flatMap((p) => p.params),
       ),
     );
+    const lockedAt = new Date();
     const byPart = (part: number) => rows.filter((r) => Number(r.part) === part);
     const product = byPart(Part.Product);
     if (product.length === 0) throw new ProductNotFoundError();
@@ -147,12 +151,12 @@ export class StockService {
       await tx.manager.query('UPDATE products SET reserved = reserved + ?, holds_granted = holds_granted + ?, updated_at = ? WHERE id = ?', [
         units,
         holds,
-        now,
+        lockedAt,
         productId,
       ]);
       this.refreshAfterCommit(tx, productId);
     }
-    return { granted, seen, now, buyerRefusals: admission?.refusals ?? new Map<number, BuyerRefusal>() };
+    return { granted, seen, now: lockedAt, buyerRefusals: admission?.refusals ?? new Map<number, BuyerRefusal>() };
   }
 
   /**
