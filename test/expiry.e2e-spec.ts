@@ -129,6 +129,33 @@ describe('hold expiry is exact at every moment', () => {
     }
   });
 
+  it('a lapsed hold or order that another request holds at that instant still counts against a new hold until that request ends', async () => {
+    const p = await make.makeProduct({ stock: 4 });
+    const past = new Date(Date.now() - 1000);
+    const lapsedHold = await make.makeHold({ productId: p.id, qty: 2, expiresAt: past });
+    const lapsedOrder = await make.makeOrder({ productId: p.id, qty: 2, expiresAt: past });
+    const all = () => t.http().post('/api/holds').send({ product_id: p.id, qty: 4 });
+    for (const [table, id] of [
+      ['holds', lapsedHold.id],
+      ['orders', lapsedOrder.id],
+    ] as const) {
+      const other = await connectTestDb(DB);
+      try {
+        // As an order being made of the hold, or a payment being applied to the order, would.
+        await other.query('START TRANSACTION');
+        await other.query(`SELECT id FROM ${table} WHERE id = ? FOR UPDATE`, [id]);
+        // A product read locks nothing and shows the lapsed units as free; the reservation, which
+        // cannot know whether that request is about to make them count for good, does not take them.
+        expect(await available(p.id)).toBe(4);
+        expect((await all()).body).toMatchObject({ statusCode: 409, error: 'insufficient_stock', available: 2 });
+        await other.query('ROLLBACK');
+      } finally {
+        await other.end();
+      }
+    }
+    await all().expect(201);
+  });
+
   it('two sweeps at once mark a lapsed hold expired exactly once and release its units once', async () => {
     const p = await make.makeProduct({ stock: 10 });
     const lapsed = await make.makeHold({ productId: p.id, qty: 3, expiresAt: new Date(Date.now() - 1000) });
