@@ -97,6 +97,29 @@ describe('npm run audit', () => {
     for (const a of audits) expect(a).toMatchObject({ code: 0, lines: [] });
   });
 
+  it('is clean on a database migrated from before the ledger: orders paid before it have no sale movement', async () => {
+    // What migration 1764000000009 leaves for a product older than the ledger: no history, one
+    // `opening` movement with the stock and reserved of that moment (its paid order's units long
+    // out of stock, with no `sale` movement).
+    const migrated = [
+      `DELETE FROM {db}.stock_movements WHERE product_id = ${sale.product}`,
+      `INSERT INTO {db}.stock_movements (product_id, kind, stock_delta, reserved_delta, created_at)
+         SELECT id, 'opening', stock, reserved, UTC_TIMESTAMP(3) FROM {db}.products WHERE id = ${sale.product}`,
+    ];
+    await expect(auditCorrupted(migrated)).resolves.toMatchObject({ code: 0, lines: [] });
+    // A payment after the ledger began still needs its sale movement.
+    const unrecorded = await auditCorrupted([
+      ...migrated,
+      `UPDATE {db}.orders SET status = 'paid', updated_at = UTC_TIMESTAMP(3) + INTERVAL 1 SECOND WHERE id = ${sale.pendingOrder}`,
+      `UPDATE {db}.products SET reserved = reserved - 3 WHERE id = ${sale.product}`,
+      `INSERT INTO {db}.stock_movements (product_id, kind, stock_delta, reserved_delta, order_id, created_at) VALUES (${sale.product}, 'cancel', 0, -3, ${sale.pendingOrder}, UTC_TIMESTAMP(3))`,
+      `INSERT INTO {db}.payment_events (idempotency_key, order_id, status, result, order_status, received_at, settled_at)
+         VALUES ('audit-after-ledger', ${sale.pendingOrder}, 'success', 'applied', 'paid', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))`,
+    ]);
+    expect(unrecorded.lines).toEqual([`product ${sale.product}: paid orders hold 3 units but sale movements took 0 out of stock`]);
+    expect(unrecorded.code).toBe(1);
+  });
+
   it.each([
     [
       'a movement lost',
