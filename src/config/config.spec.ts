@@ -143,6 +143,17 @@ describe('loadConfig: BUYER_JWT_PUBLIC_KEY', () => {
     expect(() => loadConfig({ BUYER_AUTH: 'jwt', BUYER_JWT_PUBLIC_KEY: pem })).toThrow(PRIVATE);
   });
 
+  it('refuses an RSA key shorter than 2048 bits (RFC 7518 §3.3)', () => {
+    const short = generateKeyPairSync('rsa', {
+      modulusLength: 1024,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    }).publicKey;
+    expect(() => loadConfig({ BUYER_AUTH: 'jwt', BUYER_JWT_PUBLIC_KEY: short })).toThrow(
+      new ConfigError('BUYER_JWT_PUBLIC_KEY', 'must be an RSA key of at least 2048 bits'),
+    );
+  });
+
   it('refuses a private key with BUYER_AUTH=off too: the key must not reach the service at all', () => {
     expect(() => loadConfig({ BUYER_JWT_PUBLIC_KEY: RSA.privateKey })).toThrow(PRIVATE);
     expect(loadConfig({ BUYER_JWT_PUBLIC_KEY: RSA.publicKey }).buyerJwt).toBeUndefined();

@@ -166,7 +166,11 @@ function buyerJwt(env: Env): BuyerJwtConfig {
   } catch {
     throw new ConfigError('BUYER_JWT_PUBLIC_KEY', 'must be a PEM public key (RSA, or EC on P-256)');
   }
-  if (publicKey.asymmetricKeyType === 'rsa') return { algorithm: 'RS256', publicKey, issuer, audience };
+  if (publicKey.asymmetricKeyType === 'rsa') {
+    // RFC 7518 §3.3: RS256 keys are 2048 bits or more; a shorter one can be factored.
+    if ((publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) throw new ConfigError('BUYER_JWT_PUBLIC_KEY', 'must be an RSA key of at least 2048 bits');
+    return { algorithm: 'RS256', publicKey, issuer, audience };
+  }
   if (publicKey.asymmetricKeyType === 'ec' && publicKey.asymmetricKeyDetails?.namedCurve === 'prime256v1') {
     return { algorithm: 'ES256', publicKey, issuer, audience };
   }
