@@ -5,6 +5,8 @@
  *
  *   npm run webhook -- --order 1 --status success [--key K] [--url http://127.0.0.1:3000]
  *
+ * Without --url it posts to the service on this machine at PORT (from the environment or `.env`,
+ * as the service reads it; 3000 when unset).
  * The body is `{ idempotency_key, order_id, status }` and `X-Signature` is `sha256=<hex>` of the
  * HMAC-SHA256 of those exact bytes (src/common/signature.ts), keyed with WEBHOOK_SECRET, or with
  * the development secret the service itself uses when WEBHOOK_SECRET is unset outside production
@@ -36,7 +38,7 @@ try {
       order: { type: 'string' },
       status: { type: 'string' },
       key: { type: 'string' },
-      url: { type: 'string', default: 'http://127.0.0.1:3000' },
+      url: { type: 'string' },
     },
   }));
 } catch (err) {
@@ -55,6 +57,9 @@ try {
   // no .env: the environment alone
 }
 
+// The service listens on PORT (3000 when unset or empty).
+const url = values.url ?? `http://127.0.0.1:${process.env.PORT || 3000}`;
+
 // Same rule as the service: an unset or empty WEBHOOK_SECRET means the development secret, which
 // production refuses; so signing with it in production would only ever get 401.
 const secret = process.env.WEBHOOK_SECRET || (process.env.NODE_ENV === 'production' ? undefined : DEV_WEBHOOK_SECRET);
@@ -70,14 +75,14 @@ const signature = `sha256=${createHmac('sha256', secret).update(body).digest('he
 
 let res;
 try {
-  res = await fetch(new URL('/api/payments/webhook', values.url), {
+  res = await fetch(new URL('/api/payments/webhook', url), {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-signature': signature },
     body,
     signal: AbortSignal.timeout(10_000),
   });
 } catch (err) {
-  process.stderr.write(`request to ${values.url} failed: ${err.cause?.message ?? err.message}\n`);
+  process.stderr.write(`request to ${url} failed: ${err.cause?.message ?? err.message}\n`);
   process.exit(1);
 }
 

@@ -107,6 +107,21 @@ describe('scripts/webhook.mjs: signs and sends a payment webhook', () => {
     }
   });
 
+  it('without --url, posts to the service at PORT, from the environment or from .env', async () => {
+    const port = new URL(service!.url).port;
+    const dir = mkdtempSync(join(tmpdir(), 'fs-webhook-port-'));
+    try {
+      const args = ['--order', '999998', '--status', 'failure'];
+      const fromEnv = await runScript([...args, '--key', 'evt_port_env'], { ...DEV, PORT: port }, dir);
+      expect(fromEnv).toMatchObject({ code: 0, status: 202, answer: { idempotency_key: 'evt_port_env', result: 'deferred' } });
+      writeFileSync(join(dir, '.env'), `PORT=${port}\n`);
+      const fromFile = await runScript([...args, '--key', 'evt_port_file'], { ...DEV, PORT: undefined }, dir);
+      expect(fromFile).toMatchObject({ code: 0, status: 202, answer: { idempotency_key: 'evt_port_file', result: 'deferred' } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('generates an idempotency key when none is given', async () => {
     const run = await runScript(['--order', '999999', '--status', 'failure', '--url', service!.url], DEV);
     // No such order yet: the event is stored for later (202, still a 2xx).
