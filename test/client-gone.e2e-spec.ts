@@ -61,6 +61,12 @@ describe('holds of clients that left before their answer', () => {
       (rows) => rows.length > 0 && rows.every((r) => r.status === 'expired'),
     );
     expect(stored.map((r) => ({ status: r.status, n: Number(r.n) }))).toEqual([{ status: 'expired', n: 2 }]);
+    // Each ended at the moment it was ended, long before its HOLD_TTL_SECONDS would have run out.
+    const lives = await t.dataSource.query<Array<{ ms: string }>>(
+      'SELECT TIMESTAMPDIFF(MICROSECOND, created_at, expires_at) DIV 1000 AS ms FROM holds WHERE product_id = ?',
+      [p.id],
+    );
+    for (const { ms } of lives) expect(Number(ms)).toBeLessThan(t.config.holdTtlSeconds * 1000);
     const product = await t.http().get(`/api/products/${p.id}`).expect(200);
     expect(product.body).toMatchObject({ stock: 10, available: 10 });
     const [{ reserved }] = await t.dataSource.query('SELECT reserved FROM products WHERE id = ?', [p.id]);
