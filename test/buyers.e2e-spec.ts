@@ -12,6 +12,8 @@ import { SERVICE_CWD } from './helpers/service-process';
 import { TEST_ENV, testDbName } from './helpers/test-app';
 
 const DB = 'fs_test_buyers';
+/** The operator's token of the instances below (the listing of every buyer's orders needs it with BUYER_AUTH=jwt). */
+const ADMIN = 'buyers-admin-token';
 const JWT_ENV = { BUYER_AUTH: 'jwt', BUYER_JWT_SECRET: BUYER_SECRET, BUYER_JWT_AUDIENCE: 'shop', AVAILABILITY_CACHE_TTL_MS: '0' };
 
 async function countRows(db: Connection, table: string): Promise<number> {
@@ -27,7 +29,7 @@ describe('buyers: tokens, ownership and max_per_buyer', () => {
   const bob = buyerAuth('bob', { audience: 'shop' });
 
   beforeAll(async () => {
-    a = await startTestApp(DB, { ...JWT_ENV, WEBHOOK_SECRET: 'buyers-secret' });
+    a = await startTestApp(DB, { ...JWT_ENV, WEBHOOK_SECRET: 'buyers-secret', ADMIN_TOKEN: ADMIN });
     apps.push(a);
     apps.push(...(await Promise.all([1, 2].map(() => startTestApp(DB, { ...JWT_ENV, WEBHOOK_SECRET: 'buyers-secret' }, { fresh: false })))));
     db = await connectTestDb(DB);
@@ -113,12 +115,34 @@ describe('buyers: tokens, ownership and max_per_buyer', () => {
       expect(res.status).toBe(201);
     });
 
-    it('leaves product reads, the listing and the webhook without a buyer token', async () => {
+    it('leaves product reads and the webhook without a buyer token', async () => {
       const p = await factories(a.dataSource).makeProduct({ stock: 5 });
       expect((await a.http().get(`/api/products/${p.id}`)).status).toBe(200);
       expect((await a.http().get('/api/products')).status).toBe(200);
-      expect((await a.http().get('/api/orders?buyer=alice')).status).toBe(200);
       expect((await sendWebhook(a, { idempotency_key: 'b-1', order_id: 999999, status: 'success' })).status).toBe(202);
+    });
+
+    it("makes the listing of every buyer's orders the operator's: 401 without the admin token, a buyer's token included; 403 where none is set", async () => {
+      const p = await factories(a.dataSource).makeProduct({ stock: 5 });
+      const hold = await a.http().post('/api/holds').set('Authorization', alice).send({ product_id: p.id, qty: 1 }).expect(201);
+      const order = await a.http().post('/api/orders').set('Authorization', alice).send({ hold_id: hold.body.id }).expect(201);
+      for (const header of [undefined, alice, bob, `Bearer ${ADMIN}x`]) {
+        let req = a.http().get(`/api/orders?buyer=alice&product_id=${p.id}`);
+        if (header !== undefined) req = req.set('Authorization', header);
+        const res = await req;
+        expect({ status: res.status, error: res.body.error, data: res.body.data }).toEqual({ status: 401, error: 'unauthorized', data: undefined });
+      }
+      const listing = await a.http().get(`/api/orders?buyer=alice&product_id=${p.id}`).set('Authorization', `Bearer ${ADMIN}`).expect(200);
+      expect(listing.body.data.map((o: { id: number }) => o.id)).toEqual([order.body.id]);
+      const closed = await startTestApp(DB, JWT_ENV, { fresh: false });
+      try {
+        expect((await closed.http().get('/api/orders').set('Authorization', `Bearer ${ADMIN}`)).body).toMatchObject({
+          statusCode: 403,
+          error: 'admin_disabled',
+        });
+      } finally {
+        await closed.close();
+      }
     });
   });
 
@@ -193,9 +217,9 @@ describe('buyers: tokens, ownership and max_per_buyer', () => {
       expect(readByBob.status).toBe(404);
       expect(readByBob.body.error).toBe('order_not_found');
       expect((await a.http().get(`/api/orders/${order.body.id}`).set('Authorization', alice)).body).toMatchObject({ id: order.body.id, buyer: 'alice' });
-      const listing = await a.http().get(`/api/orders?buyer=alice&product_id=${p.id}`);
+      const listing = await a.http().get(`/api/orders?buyer=alice&product_id=${p.id}`).set('Authorization', `Bearer ${ADMIN}`);
       expect(listing.body.data.map((o: { id: number }) => o.id)).toEqual([order.body.id]);
-      expect((await a.http().get(`/api/orders?buyer=bob&product_id=${p.id}`)).body.data).toEqual([]);
+      expect((await a.http().get(`/api/orders?buyer=bob&product_id=${p.id}`).set('Authorization', `Bearer ${ADMIN}`)).body.data).toEqual([]);
     });
 
     it('compares buyers byte for byte: a sub with a trailing space is another buyer', async () => {
@@ -209,8 +233,8 @@ describe('buyers: tokens, ownership and max_per_buyer', () => {
       expect(padded.body.buyer).toBe('alice ');
       expect((await a.http().get(`/api/holds/${padded.body.id}`).set('Authorization', alice)).status).toBe(404);
       expect((await a.http().post('/api/orders').set('Authorization', alice).send({ hold_id: padded.body.id })).status).toBe(404);
-      expect((await a.http().get(`/api/orders?buyer=alice%20&product_id=${p.id}`)).body.data).toEqual([]);
-      const listing = await a.http().get(`/api/orders?buyer=alice&product_id=${p.id}`);
+      expect((await a.http().get(`/api/orders?buyer=alice%20&product_id=${p.id}`).set('Authorization', `Bearer ${ADMIN}`)).body.data).toEqual([]);
+      const listing = await a.http().get(`/api/orders?buyer=alice&product_id=${p.id}`).set('Authorization', `Bearer ${ADMIN}`);
       expect(listing.body.data.map((o: { id: number }) => o.id)).toEqual([order.body.id]);
     });
 

@@ -386,10 +386,19 @@ describe('the OpenAPI document: valid, and every route and status it lists answe
       await hit('get', '/api/products', { app });
       await hit('get', '/api/products', { app });
       await hit('get', '/api/products/{id}', { path: `/api/products/${made.body.id}`, app });
+      // With buyer tokens the listing of every buyer's orders is the operator's: 401 without the admin token.
       await hit('get', '/api/orders', { app });
+      await hit('get', '/api/orders', { headers: admin, app });
       (await openStream('/api/products/{id}/stream', `/api/products/${made.body.id}/stream`, app)).close();
     } finally {
       await limited.close();
+    }
+    // ... and 403 where no ADMIN_TOKEN is set.
+    const noOperator = await startTestApp(DB, { BUYER_AUTH: 'jwt', BUYER_JWT_SECRET }, { fresh: false });
+    try {
+      await hit('get', '/api/orders', { app: noOperator });
+    } finally {
+      await noOperator.close();
     }
   });
 

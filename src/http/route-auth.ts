@@ -1,6 +1,6 @@
 import { SetMetadata, Type } from '@nestjs/common';
 
-export type RouteAuth = 'admin' | 'webhook_signature' | 'buyer';
+export type RouteAuth = 'admin' | 'webhook_signature' | 'buyer' | 'operator';
 export const ROUTE_AUTH = 'route_auth';
 
 /** Admin routes need `Authorization: Bearer <ADMIN_TOKEN>`. */
@@ -12,6 +12,12 @@ export const SignedWebhook = () => SetMetadata(ROUTE_AUTH, 'webhook_signature' s
  * knows its buyer (BuyerParam); with BUYER_AUTH=off they are anonymous (buyer null).
  */
 export const BuyerRoute = () => SetMetadata(ROUTE_AUTH, 'buyer' satisfies RouteAuth);
+/**
+ * The operator's listing of every buyer's orders: an admin route with BUYER_AUTH=jwt (buyers sign
+ * in, so their orders are theirs and the operator's only); open to all with BUYER_AUTH=off, where
+ * nothing is anybody's.
+ */
+export const OperatorListing = () => SetMetadata(ROUTE_AUTH, 'operator' satisfies RouteAuth);
 
 /**
  * The authentication a controller's route handler `method` declares, on itself or else on its

@@ -1,10 +1,18 @@
 import { Controller, Get, Injectable, Param, PipeTransform, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { BuyerUnauthorizedError, OrderNotFoundError, RateLimitedError, ServiceUnavailableError, ValidationFailedError } from '../common/errors';
+import {
+  AdminDisabledError,
+  BuyerUnauthorizedError,
+  OrderNotFoundError,
+  RateLimitedError,
+  ServiceUnavailableError,
+  UnauthorizedError,
+  ValidationFailedError,
+} from '../common/errors';
 import { BuyerParam } from '../http/buyer-token';
-import { ApiErrors, ApiIdParam, BUYER_SCHEMA, BUYER_SECURITY, ID_SCHEMA } from '../http/openapi';
+import { ADMIN_SECURITY, ApiErrors, ApiIdParam, BUYER_SCHEMA, BUYER_SECURITY, ID_SCHEMA } from '../http/openapi';
 import { RateLimited } from '../http/rate-limit';
-import { BuyerRoute } from '../http/route-auth';
+import { BuyerRoute, OperatorListing } from '../http/route-auth';
 import { MAX_ID, ParseIdPipe } from '../http/validation';
 import { DEFAULT_PAGE_SIZE, ListOrdersQuery, MAX_PAGE_SIZE, parseListOrdersQuery } from './dto/list-orders.query';
 import { ORDER_STATUSES } from './order-status';
@@ -26,7 +34,9 @@ export class OrderController {
   constructor(private readonly orders: OrderService) {}
 
   @Get()
+  @OperatorListing()
   @RateLimited('reads')
+  @ApiBearerAuth(ADMIN_SECURITY)
   // Each parameter at most once, plain decimal digits; anything else is 400 (parseListOrdersQuery).
   @ApiQuery({
     name: 'status',
@@ -44,8 +54,11 @@ export class OrderController {
     schema: { type: 'integer', minimum: 0, maximum: MAX_ID, default: 0 },
     description: "keyset cursor: the previous page's next_after_id",
   })
-  @ApiOkResponse({ type: OrderPage })
-  @ApiErrors(new ValidationFailedError([]), new RateLimitedError())
+  @ApiOkResponse({
+    type: OrderPage,
+    description: "Every buyer's orders: with BUYER_AUTH=jwt only for the admin token (401, 403), open to all with BUYER_AUTH=off.",
+  })
+  @ApiErrors(new ValidationFailedError([]), new UnauthorizedError(), new AdminDisabledError(), new RateLimitedError())
   list(@Query(ListOrdersQueryPipe) query: ListOrdersQuery): Promise<OrderPage> {
     return this.orders.list(query);
   }
