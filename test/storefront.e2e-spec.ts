@@ -2,7 +2,8 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { factories } from './factories';
-import { startTestApp, TestApp } from './helpers/test-app';
+import { TcpProxy } from './helpers/tcp-proxy';
+import { startTestApp, TEST_ENV, TestApp } from './helpers/test-app';
 import { timed } from './helpers/wait';
 import { sendWebhook } from './helpers/webhook';
 
@@ -148,5 +149,56 @@ describe('the storefront and the operator view in a real browser (headless Chrom
       '',
       `${long.url}/admin.html`,
     ]);
+  });
+});
+
+describe('the storefront when the service or its database goes away (headless Chromium)', () => {
+  /** Between the service and MariaDB: `down()` is a database outage. */
+  const db = new TcpProxy(TEST_ENV.DB_HOST, Number(TEST_ENV.DB_PORT));
+  let t: TestApp;
+  /** Between the browser and the service: `down()` breaks the page's stream as a restart does. */
+  let front: TcpProxy;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    await db.up();
+    t = await startTestApp(`${DB}_outage`, { DB_PORT: String(db.port), DB_CONNECT_TIMEOUT_MS: '1000', AVAILABILITY_CACHE_TTL_MS: '0' }, { seed: true });
+    front = new TcpProxy('127.0.0.1', Number(new URL(t.url).port));
+    await front.up();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  });
+  beforeEach(async () => {
+    page = await browser.newPage();
+  });
+  afterEach(() => page?.close());
+  afterAll(async () => {
+    await browser?.close();
+    await front?.down();
+    await db.up().catch(() => undefined);
+    await t?.close();
+    await db.down();
+  });
+
+  const untilText = (id: string, expected: string, timeout = 15_000) =>
+    page.waitForFunction(([i, e]) => document.getElementById(i)?.textContent === e, [id, expected] as const, { timeout });
+
+  it('a stream refused 503 on reconnect (database down) is opened again by the page, which goes live with the current value once the database is back', async () => {
+    const productId = (await t.http().get('/api/products').expect(200)).body.data[0].id as number;
+    await page.goto(`http://127.0.0.1:${front.port}/`);
+    await untilText('live', 'live');
+    await untilText('available', '100');
+
+    const refused = page.waitForResponse((r) => r.url().endsWith(`/api/products/${productId}/stream`) && r.status() === 503, { timeout: 15_000 });
+    await front.down();
+    await untilText('live', 'reconnecting…');
+    await db.down();
+    await front.up();
+    // EventSource gives up for good on an HTTP error status (HTML standard): the page must not.
+    await refused;
+    await db.up();
+    await t.http().post('/api/holds').send({ product_id: productId, qty: 4 }).expect(201);
+    await untilText('available', '96');
+    await untilText('live', 'live');
   });
 });

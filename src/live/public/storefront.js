@@ -4,6 +4,8 @@
 
 (function () {
   const $ = (id) => document.getElementById(id);
+  /** The stream's `retry:` (docs/API.md): how long the page waits before opening a refused stream again. */
+  const RECONNECT_MS = 2000;
   const state = { productId: null, hold: null, order: null, countdown: null, orderPoll: null };
 
   const MESSAGES = {
@@ -54,7 +56,13 @@
       $('live').textContent = 'live';
       if (state.order && state.order.status === 'pending') void refreshOrder();
     });
-    source.onerror = () => ($('live').textContent = 'reconnecting…');
+    source.onerror = () => {
+      $('live').textContent = 'reconnecting…';
+      // EventSource reconnects by itself after a network error, but gives up for good on an HTTP
+      // error answer (a 503 while the database is down or the service stops, a 429): open it
+      // again after the stream's own retry delay.
+      if (source.readyState === EventSource.CLOSED) setTimeout(listen, RECONNECT_MS);
+    };
   }
 
   function tick() {
