@@ -127,6 +127,19 @@ describe('the storefront and the operator view in a real browser (headless Chrom
     await page.screenshot({ path: join(OUTPUT, 'storefront-paid.png') });
   });
 
+  it('the countdown runs on the hold’s own lifetime, not the shopper’s clock: a browser ten minutes fast still sees its fresh hold live and orders it', async () => {
+    const p = await factories(long.dataSource).makeProduct({ name: 'Skewed clock', stock: 5 });
+    await page.clock.install({ time: Date.now() + 10 * 60_000 });
+    await page.goto(`${long.url}/?product=${p.id}`);
+    await untilText('available', '5');
+    await page.click('#reserve');
+    // HOLD_TTL_SECONDS is 120 on this instance.
+    await untilMatch('countdown', /^Expires in 1[01]\d\.\d s$/);
+    await expect(page.isDisabled('#place-order')).resolves.toBe(false);
+    await page.click('#place-order');
+    await untilText('order-status', 'pending');
+  });
+
   it('the operator view, with a token typed in, lists the products and charts a burst of holds', async () => {
     const p = await factories(long.dataSource).makeProduct({ name: 'Burst product', stock: 10_000 });
     await page.goto(`${long.url}/admin.html`);

@@ -6,7 +6,8 @@
   const $ = (id) => document.getElementById(id);
   /** The stream's `retry:` (docs/API.md): how long the page waits before opening a refused stream again. */
   const RECONNECT_MS = 2000;
-  const state = { productId: null, hold: null, order: null, countdown: null, orderPoll: null };
+  /** `deadline`: the hold's `expires_at` on this browser's clock (see reserve). */
+  const state = { productId: null, hold: null, deadline: 0, order: null, countdown: null, orderPoll: null };
 
   const MESSAGES = {
     insufficient_stock: (b) => `Sold out for that quantity: only ${b.available} left.`,
@@ -67,7 +68,7 @@
 
   function tick() {
     if (!state.hold) return;
-    const left = new Date(state.hold.expires_at).getTime() - Date.now();
+    const left = state.deadline - Date.now();
     if (left > 0) {
       $('countdown').textContent = `Expires in ${(left / 1000).toFixed(1)} s`;
       return;
@@ -83,6 +84,7 @@
     say('');
     $('reserve').disabled = true;
     const qty = Number($('qty').value);
+    const sent = Date.now();
     const res = await api('POST', '/api/holds', { product_id: state.productId, qty });
     if (res.status !== 201) {
       say(explain(res.status, res.body));
@@ -90,6 +92,10 @@
       return;
     }
     state.hold = res.body;
+    // The hold lives expires_at - created_at from its creation, which came after `sent`. Counting
+    // that from `sent` on this clock ends the countdown at or before the real expiry whatever the
+    // gap between this browser's clock and the service's (expires_at itself is the service's).
+    state.deadline = sent + (Date.parse(res.body.expires_at) - Date.parse(res.body.created_at));
     $('order').hidden = true;
     $('hold').hidden = false;
     $('hold-id').textContent = `#${res.body.id}`;
