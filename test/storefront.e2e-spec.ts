@@ -140,6 +140,38 @@ describe('the storefront and the operator view in a real browser (headless Chrom
     await untilText('order-status', 'pending');
   });
 
+  it('Reserve stays disabled while the page has a hold, and once sold out, whichever of the stream’s event and the hold’s answer comes first', async () => {
+    const { makeProduct } = factories(long.dataSource);
+    // The stream's event first: the hold's answer is held back in the browser until the count has moved.
+    const p = await makeProduct({ name: 'Two left', stock: 2 });
+    await page.goto(`${long.url}/?product=${p.id}`);
+    await untilText('available', '2');
+    await page.route('**/api/holds', async (route) => {
+      const response = await route.fetch();
+      await untilText('available', '1');
+      await route.fulfill({ response });
+    });
+    await page.click('#reserve');
+    await untilMatch('countdown', /^Expires in/);
+    await expect(page.isDisabled('#reserve')).resolves.toBe(true);
+    await page.unroute('**/api/holds');
+
+    // Sold out under the page's feet: another buyer takes the last unit as the page asks; the
+    // stream's 0 reaches the page before the 409.
+    const q = await makeProduct({ name: 'Last one', stock: 1 });
+    await page.goto(`${long.url}/?product=${q.id}`);
+    await untilText('available', '1');
+    await page.route('**/api/holds', async (route) => {
+      await long.http().post('/api/holds').send({ product_id: q.id, qty: 1 }).expect(201);
+      const response = await route.fetch();
+      await untilText('available', '0');
+      await route.fulfill({ response });
+    });
+    await page.click('#reserve');
+    await untilText('message', 'Sold out for that quantity: only 0 left.');
+    await expect(page.isDisabled('#reserve')).resolves.toBe(true);
+  });
+
   it('the operator view, with a token typed in, lists the products and charts a burst of holds', async () => {
     const p = await factories(long.dataSource).makeProduct({ name: 'Burst product', stock: 10_000 });
     await page.goto(`${long.url}/admin.html`);

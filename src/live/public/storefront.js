@@ -7,7 +7,7 @@
   /** The stream's `retry:` (docs/API.md): how long the page waits before opening a refused stream again. */
   const RECONNECT_MS = 2000;
   /** `deadline`: the hold's `expires_at` on this browser's clock (see reserve). */
-  const state = { productId: null, hold: null, deadline: 0, order: null, countdown: null, orderPoll: null };
+  const state = { productId: null, hold: null, deadline: 0, reserving: false, order: null, countdown: null, orderPoll: null };
 
   const MESSAGES = {
     insufficient_stock: (b) => `Sold out for that quantity: only ${b.available} left.`,
@@ -43,10 +43,15 @@
     $('message').textContent = text || '';
   }
 
+  /** Reserve is usable with units left, no hold of the page's and no hold being asked for. */
+  function updateReserve() {
+    $('reserve').disabled = state.reserving || state.hold !== null || !(Number($('available').textContent) > 0);
+  }
+
   function showAvailability(stock, available) {
     $('available').textContent = String(available);
     $('stock').textContent = String(stock);
-    $('reserve').disabled = available <= 0 || state.hold !== null;
+    updateReserve();
   }
 
   function listen() {
@@ -77,21 +82,24 @@
     $('countdown').textContent = 'Expired.';
     $('place-order').disabled = true;
     state.hold = null;
-    $('reserve').disabled = $('available').textContent === '0';
+    updateReserve();
   }
 
   async function reserve() {
     say('');
-    $('reserve').disabled = true;
+    state.reserving = true;
+    updateReserve();
     const qty = Number($('qty').value);
     const sent = Date.now();
     const res = await api('POST', '/api/holds', { product_id: state.productId, qty });
+    state.reserving = false;
     if (res.status !== 201) {
       say(explain(res.status, res.body));
-      $('reserve').disabled = false;
+      updateReserve();
       return;
     }
     state.hold = res.body;
+    updateReserve();
     // The hold lives expires_at - created_at from its creation, which came after `sent`. Counting
     // that from `sent` on this clock ends the countdown at or before the real expiry whatever the
     // gap between this browser's clock and the service's (expires_at itself is the service's).
