@@ -172,6 +172,30 @@ describe('the storefront and the operator view in a real browser (headless Chrom
     await expect(page.isDisabled('#reserve')).resolves.toBe(true);
   });
 
+  it('a shopper’s and an operator’s visit log no console error and ask only for the pages’ files and the documented routes (no /favicon.ico)', async () => {
+    const errors: string[] = [];
+    const paths: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('request', (r) => paths.push(new URL(r.url()).pathname));
+    const p = await factories(long.dataSource).makeProduct({ name: 'Quiet visit', stock: 3 });
+    await page.goto(`${long.url}/?product=${p.id}`);
+    await untilText('live', 'live');
+    await page.click('#reserve');
+    await untilText('available', '2');
+    await page.click('#place-order');
+    await untilText('order-status', 'pending');
+    await page.goto(`${long.url}/admin.html`);
+    await page.fill('#token', TOKEN);
+    await page.click('#connect');
+    await page.waitForSelector(`tr[data-product-id="${p.id}"]`);
+    // A browser asks for /favicon.ico after the first page of a visit loads, unless the page names an icon.
+    const allowed =
+      /^\/(|index\.html|admin\.html|storefront\.js|admin\.js|style\.css|api\/products\/\d+(\/stream)?|api\/holds|api\/orders(\/\d+)?|api\/admin\/sales)$/;
+    expect(paths.filter((path) => !allowed.test(path))).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
   it('the operator view, with a token typed in, lists the products and charts a burst of holds', async () => {
     const p = await factories(long.dataSource).makeProduct({ name: 'Burst product', stock: 10_000 });
     await page.goto(`${long.url}/admin.html`);
