@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { factories } from './factories';
+import { BUYER_SECRET } from './helpers/buyer-tokens';
 import { TcpProxy } from './helpers/tcp-proxy';
 import { startTestApp, TEST_ENV, TestApp } from './helpers/test-app';
 import { timed } from './helpers/wait';
@@ -30,6 +31,8 @@ describe('the storefront and the operator view in a real browser (headless Chrom
   let short: TestApp;
   /** The same database with long holds, for orders, and an admin token. */
   let long: TestApp;
+  /** The same database with BUYER_AUTH=jwt: the buyer routes answer 401 to the page, which has no token. */
+  let jwt: TestApp;
   let browser: Browser;
   let page: Page;
 
@@ -37,6 +40,7 @@ describe('the storefront and the operator view in a real browser (headless Chrom
     mkdirSync(OUTPUT, { recursive: true });
     short = await startTestApp(DB, { HOLD_TTL_SECONDS: '2' }, { seed: true });
     long = await startTestApp(DB, { ADMIN_TOKEN: TOKEN }, { fresh: false, seed: false });
+    jwt = await startTestApp(DB, { BUYER_AUTH: 'jwt', BUYER_JWT_SECRET: BUYER_SECRET }, { fresh: false, seed: false });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   });
   beforeEach(async () => {
@@ -45,6 +49,7 @@ describe('the storefront and the operator view in a real browser (headless Chrom
   afterEach(() => page?.close());
   afterAll(async () => {
     await browser?.close();
+    await jwt?.close();
     await long?.close();
     await short?.close();
   });
@@ -196,6 +201,16 @@ describe('the storefront and the operator view in a real browser (headless Chrom
     expect(errors).toEqual([]);
   });
 
+  it('with BUYER_AUTH=jwt the page, which has no sign-in, shows the live count and reads a 401 on Reserve as a sentence for a shopper; nothing is held', async () => {
+    const p = await factories(jwt.dataSource).makeProduct({ name: 'Members only', stock: 4 });
+    await page.goto(`${jwt.url}/?product=${p.id}`);
+    await untilText('live', 'live');
+    await untilText('available', '4');
+    await page.click('#reserve');
+    await untilText('message', 'Reserving needs a signed-in buyer, and this page cannot sign you in.');
+    expect((await jwt.http().get(`/api/products/${p.id}`).expect(200)).body.available).toBe(4);
+  });
+
   it('the operator view, with a token typed in, lists the products and charts a burst of holds', async () => {
     const p = await factories(long.dataSource).makeProduct({ name: 'Burst product', stock: 10_000 });
     await page.goto(`${long.url}/admin.html`);
@@ -265,6 +280,9 @@ describe('the storefront when the service or its database goes away (headless Ch
     await front.up();
     // EventSource gives up for good on an HTTP error status (HTML standard): the page must not.
     await refused;
+    // A hold asked for meanwhile is a 503, read as a sentence.
+    await page.click('#reserve');
+    await untilText('message', 'The shop is busy right now; try again in a moment.');
     await db.up();
     await t.http().post('/api/holds').send({ product_id: productId, qty: 4 }).expect(201);
     await untilText('available', '96');

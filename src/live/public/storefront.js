@@ -19,6 +19,8 @@
 
   function explain(status, body) {
     if (status === 429) return 'Too many requests; wait a moment and try again.';
+    // BUYER_AUTH=jwt: the buyer routes need a buyer token, which this page has no way to get.
+    if (status === 401) return 'Reserving needs a signed-in buyer, and this page cannot sign you in.';
     const known = body && MESSAGES[body.error];
     if (known) return known(body);
     return (body && body.message) || `Something went wrong (HTTP ${status}).`;
