@@ -211,6 +211,33 @@ describe('the storefront and the operator view in a real browser (headless Chrom
     expect((await jwt.http().get(`/api/products/${p.id}`).expect(200)).body.available).toBe(4);
   });
 
+  it('hostile product names are shown as text on both pages, and a 200-character name without a space wraps instead of widening the page', async () => {
+    const { makeProduct } = factories(long.dataSource);
+    const names = ['<img src=x onerror="document.title=1"><script>document.title=2</script>', 'W'.repeat(200), 'مرحبا 😀 שלום 👨‍👩‍👧 abc'];
+    const products = [];
+    for (const name of names) products.push(await makeProduct({ name, stock: 1 }));
+    /** The page's width beyond the 900 px viewport (0 when nothing sticks out). */
+    const overflow = () =>
+      page.evaluate(() => (document as unknown as { documentElement: { scrollWidth: number; clientWidth: number } }).documentElement.scrollWidth - 900);
+    for (const [i, p] of products.entries()) {
+      await page.goto(`${long.url}/?product=${p.id}`);
+      await untilText('live', 'live');
+      await expect(text('name').textContent()).resolves.toBe(names[i]);
+      await expect(overflow()).resolves.toBeLessThanOrEqual(0);
+    }
+    await page.goto(`${long.url}/admin.html`);
+    await page.fill('#token', TOKEN);
+    await page.click('#connect');
+    for (const [i, p] of products.entries()) {
+      await page.waitForFunction(([n, name]) => document.querySelector(`tr[data-product-id="${n}"] td:nth-child(2)`)?.textContent === name, [
+        p.id,
+        names[i],
+      ] as const);
+    }
+    await expect(overflow()).resolves.toBeLessThanOrEqual(0);
+    await expect(page.title()).resolves.toBe("Flash sale: operator's view");
+  });
+
   it('the operator view, with a token typed in, lists the products and charts a burst of holds', async () => {
     const p = await factories(long.dataSource).makeProduct({ name: 'Burst product', stock: 10_000 });
     await page.goto(`${long.url}/admin.html`);
