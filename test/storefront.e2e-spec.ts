@@ -238,6 +238,18 @@ describe('the storefront and the operator view in a real browser (headless Chrom
     await expect(page.title()).resolves.toBe("Flash sale: operator's view");
   });
 
+  it('?product= with an unknown or invalid id says the product does not exist, instead of “Loading…” and “connecting…”, and Reserve stays disabled', async () => {
+    for (const id of ['9007199254740991', 'abc', '0', '1.5']) {
+      await page.goto(`${long.url}/?product=${id}`);
+      await untilText('message', 'This product does not exist.');
+      expect([await text('name').textContent(), await text('live').textContent(), await page.isDisabled('#reserve')]).toEqual([
+        'No such product',
+        'not connected',
+        true,
+      ]);
+    }
+  });
+
   it('the operator view, with a token typed in, lists the products and charts a burst of holds', async () => {
     const p = await factories(long.dataSource).makeProduct({ name: 'Burst product', stock: 10_000 });
     await page.goto(`${long.url}/admin.html`);
@@ -293,6 +305,16 @@ describe('the storefront when the service or its database goes away (headless Ch
 
   const untilText = (id: string, expected: string, timeout = 15_000) =>
     page.waitForFunction(([i, e]) => document.getElementById(i)?.textContent === e, [id, expected] as const, { timeout });
+
+  it('opened while the database is down, the page says the shop is busy and shows the product by itself once the database is back', async () => {
+    await db.down();
+    await page.goto(`http://127.0.0.1:${front.port}/`);
+    await untilText('message', 'The shop is busy right now; try again in a moment.');
+    await db.up();
+    await untilText('name', 'Limited sneaker');
+    await untilText('live', 'live');
+    await untilText('message', '');
+  });
 
   it('a stream refused 503 on reconnect (database down) is opened again by the page, which goes live with the current value once the database is back', async () => {
     const productId = (await t.http().get('/api/products').expect(200)).body.data[0].id as number;

@@ -150,20 +150,28 @@
     showAvailability(Number($('stock').textContent), Number($('available').textContent));
   }
 
+  /** The page shows no product: a heading and a sentence instead of "Loading…" and "connecting…". */
+  function showNoProduct(heading, text) {
+    $('name').textContent = heading;
+    $('live').textContent = 'not connected';
+    say(text);
+  }
+
   async function start() {
-    for (let q = 1; q <= 10; q++) $('qty').add(new Option(String(q), String(q)));
     const asked = new URLSearchParams(location.search).get('product');
-    let product;
-    if (asked) {
-      const res = await api('GET', `/api/products/${encodeURIComponent(asked)}`);
-      if (res.status !== 200) return say(explain(res.status, res.body));
-      product = res.body;
-    } else {
-      const res = await api('GET', '/api/products');
-      if (res.status !== 200) return say(explain(res.status, res.body));
-      product = res.body.data[0];
-      if (!product) return say('Nothing is on sale right now.');
+    const res = asked ? await api('GET', `/api/products/${encodeURIComponent(asked)}`) : await api('GET', '/api/products');
+    if (res.status === 503 || res.status === 429) {
+      // The database is down or the shop is busy: say so and ask again, as the stream would.
+      say(explain(res.status, res.body));
+      setTimeout(() => void start(), RECONNECT_MS);
+      return;
     }
+    // An id that is not an id (`?product=abc`, 400) names no product either.
+    if (asked && (res.status === 404 || res.status === 400)) return showNoProduct('No such product', MESSAGES.product_not_found());
+    if (res.status !== 200) return showNoProduct('Flash sale', explain(res.status, res.body));
+    const product = asked ? res.body : res.body.data[0];
+    if (!product) return showNoProduct('Flash sale', 'Nothing is on sale right now.');
+    say('');
     state.productId = product.id;
     $('name').textContent = product.name;
     $('price').textContent = `${product.price}`;
@@ -173,5 +181,6 @@
     listen();
   }
 
+  for (let q = 1; q <= 10; q++) $('qty').add(new Option(String(q), String(q)));
   void start();
 })();
