@@ -63,7 +63,7 @@ async function productChunk(db: Connection, afterId: number, now: Date): Promise
     const ids = products.map((p) => num(p.id));
     const sums: Sums = new Map();
     /** When each product's ledger began: its first movement (the migration's `opening` for a product older than the ledger). */
-    const ledgerStart = new Map<number, unknown>();
+    const ledgerStart = new Map<number, Date>();
     const range = [ids[0], ids[ids.length - 1]];
     for (const r of await rows(
       db,
@@ -72,8 +72,9 @@ async function productChunk(db: Connection, afterId: number, now: Date): Promise
       range,
     )) {
       const id = num(r.product_id);
+      const firstAt = r.first_at as Date;
       const start = ledgerStart.get(id);
-      if (start === undefined || (r.first_at as unknown as Date) < (start as Date)) ledgerStart.set(id, r.first_at);
+      if (start === undefined || firstAt < start) ledgerStart.set(id, firstAt);
       add(sums, id, 'm_stock', num(r.s));
       add(sums, id, 'm_reserved', num(r.r));
       if (r.kind === 'sale') add(sums, id, 'm_sold', -num(r.s));
@@ -134,7 +135,7 @@ async function productChunk(db: Connection, afterId: number, now: Date): Promise
  * before the `opening` movement, which starts from the stock they left, and have no `sale`
  * movement). Read only for a product whose totals differ, in the chunk's snapshot.
  */
-async function paidSinceLedger(db: Connection, id: number, start: unknown, paid: number, sold: number): Promise<[number, number]> {
+async function paidSinceLedger(db: Connection, id: number, start: Date | undefined, paid: number, sold: number): Promise<[number, number]> {
   if (start === undefined) return [paid, sold];
   const [r] = await rows(
     db,

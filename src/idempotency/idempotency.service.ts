@@ -8,6 +8,11 @@ import { Tx } from '../database/transaction.service';
 
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
+/** A key stored IDEMPOTENCY_WINDOW_MS ago or earlier is forgotten: a request with it runs as new. */
+function isForgotten(row: { created_at: Date }, now: number): boolean {
+  return row.created_at.getTime() <= now - IDEMPOTENCY_WINDOW_MS;
+}
+
 /**
  * How long a claim is held for a request still working on it. Far longer than any request can run
  * (a queued hold is answered within HOLD_QUEUE_TIMEOUT_MS, a transaction gives up after four lock
@@ -97,7 +102,7 @@ export class IdempotencyService {
       }
       const row = await this.read(scope, key);
       if (!row) continue; // purged meanwhile: claim again
-      const forgotten = row.created_at.getTime() <= now.getTime() - IDEMPOTENCY_WINDOW_MS;
+      const forgotten = isForgotten(row, now.getTime());
       const abandoned = row.status_code === null && (row.claimed_until === null || row.claimed_until.getTime() <= now.getTime());
       if (!forgotten && !abandoned) {
         if (row.status_code === null) throw new IdempotencyKeyInFlightError();
@@ -122,7 +127,7 @@ export class IdempotencyService {
   async find(scope: string, key: string): Promise<StoredAnswer | undefined> {
     const row = await this.read(scope, key);
     if (!row || row.status_code === null) return undefined;
-    return row.created_at.getTime() <= Date.now() - IDEMPOTENCY_WINDOW_MS ? undefined : toStored(row);
+    return isForgotten(row, Date.now()) ? undefined : toStored(row);
   }
 
   /**
